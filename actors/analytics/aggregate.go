@@ -1,0 +1,209 @@
+package analytics
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+)
+
+// Range selects instants in [From, To) (Unix ms) and places them in the
+// calendar of Loc. All is every instant.
+type Range struct {
+	From, To int64
+	Loc      *time.Location
+}
+
+// All is the unbounded range in UTC.
+func All() Range { return Range{From: math.MinInt64, To: math.MaxInt64, Loc: time.UTC} }
+
+// Bounded reports whether the range has a lower or an upper bound.
+func (r Range) Bounded() bool { return r.From != math.MinInt64 || r.To != math.MaxInt64 }
+
+// aligned reports whether both bounds fall on bucket edges, so that the
+// buckets answer the range exactly.
+func (r Range) aligned() bool {
+	edge := func(ms int64) bool {
+		return ms == math.MinInt64 || ms == math.MaxInt64 || ms%BucketMs == 0
+	}
+	return edge(r.From) && edge(r.To)
+}
+
+// Contains reports whether ms lies in the range.
+func (r Range) Contains(ms int64) bool { return ms >= r.From && ms < r.To }
+
+// cell holds the counters of one 15-minute bucket. The start-based fields
+// count sessions whose start lies in the bucket; occMs is the active time
+// that happened during the bucket, whichever session it belongs to.
+type cell struct {
+	starts, ended     int64
+	activeMs          int64 // closed active time of sessions started here
+	endedMs           int64 // active time of the ended ones
+	shortest, longest int64 // over ended sessions started here
+	occMs             int64
+}
+
+type dayCells [bucketsDay]cell
+
+// Aggregate keeps live counters in 15-minute buckets so that every
+// start-based statistic, the heatmap and the active time per day are read
+// without looking at single sessions. Not safe for concurrent use: an
+// aggregator actor owns it.
+type Aggregate struct {
+	days map[int64]*dayCells // UTC day number → its buckets
+	keys []int64             // the days present, ascending
+}
+
+// NewAggregate returns an empty Aggregate.
+func NewAggregate() *Aggregate { return &Aggregate{days: make(map[int64]*dayCells)} }
+
+func (a *Aggregate) cell(ms int64) *cell {
+	day := floorDiv(ms, dayMs)
+	dc := a.days[day]
+	if dc == nil {
+		dc = new(dayCells)
+		a.days[day] = dc
+		i, _ := slices.BinarySearch(a.keys, day)
+		a.keys = slices.Insert(a.keys, i, day)
+	}
+	return &dc[(ms-day*dayMs)/BucketMs]
+}
+
+// AddStart counts a session started at start.
+func (a *Aggregate) AddStart(start int64) { a.cell(start).starts++ }
+
+// AddInterval adds the closed active interval [from, to] of the session
+// started at start: to that session's start bucket, and to every bucket the
+// interval covers, split at the bucket edges.
+func (a *Aggregate) AddInterval(start, from, to int64) {
+	if to <= from {
+		return
+	}
+	a.cell(start).activeMs += to - from
+	for from < to {
+		edge := (floorDiv(from, BucketMs) + 1) * BucketMs
+		end := min(edge, to)
+		a.cell(from).occMs += end - from
+		from = end
+	}
+}
+
+// AddEnd counts the end of the session started at start with active time
+// activeMs.
+func (a *Aggregate) AddEnd(start, activeMs int64) {
+	c := a.cell(start)
+	if c.ended == 0 || activeMs < c.shortest {
+		c.shortest = activeMs
+	}
+	if c.ended == 0 || activeMs > c.longest {
+		c.longest = activeMs
+	}
+	c.ended++
+	c.endedMs += activeMs
+}
+
+// eachCell calls fn for every bucket whose start lies in [from, to), in
+// time order, with the bucket's start time.
+func (a *Aggregate) eachCell(from, to int64, fn func(ms int64, c *cell)) {
+	first, _ := slices.BinarySearch(a.keys, floorDiv(from, dayMs))
+	for _, day := range a.keys[first:] {
+		base := day * dayMs
+		if base >= to {
+			return
+		}
+		dc := a.days[day]
+		for i := range dc {
+			ms := base + int64(i)*BucketMs
+			if ms >= from && ms < to {
+				fn(ms, &dc[i])
+			}
+		}
+	}
+}
+
+// DayCount is a number for one local day.
+type DayCount struct {
+	Day   int64 // local days since 1970-01-01; see DateString
+	Count int64
+}
+
+// Starts are the start-based figures of a range: everything heatmap,
+// most-active, stats and summary answer with.
+type Starts struct {
+	Sessions, Ended int64
+	ActiveMs        int64 // closed active time of every selected session
+	EndedMs         int64 // active time of the ended ones
+	ShortestMs      int64 // valid when Ended > 0
+	LongestMs       int64 // valid when Ended > 0
+	Daily           []DayCount
+	Grid            [7][24]int64 // weekday (Monday 0) × hour
+}
+
+// Starts sums the start-based counters of the buckets in r. r must be
+// bucket-aligned (see Range); the caller scans sessions otherwise.
+func (a *Aggregate) Starts(r Range) Starts {
+	var st Starts
+	zc := newZoneClock(r.Loc)
+	a.eachCell(r.From, r.To, func(ms int64, c *cell) {
+		st.add(zc, ms, c)
+	})
+	return st
+}
+
+func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
+	if c.starts == 0 {
+		return
+	}
+	s := zc.slot(ms)
+	st.Sessions += c.starts
+	st.ActiveMs += c.activeMs
+	st.Grid[s.Weekday][s.Hour] += c.starts
+	if n := len(st.Daily); n > 0 && st.Daily[n-1].Day == s.Day {
+		st.Daily[n-1].Count += c.starts
+	} else {
+		st.Daily = appendDay(st.Daily, DayCount{Day: s.Day, Count: c.starts})
+	}
+	if c.ended == 0 {
+		return
+	}
+	if st.Ended == 0 || c.shortest < st.ShortestMs {
+		st.ShortestMs = c.shortest
+	}
+	if st.Ended == 0 || c.longest > st.LongestMs {
+		st.LongestMs = c.longest
+	}
+	st.Ended += c.ended
+	st.EndedMs += c.endedMs
+}
+
+// DailyActive is the active time per local day of r's zone, from the
+// buckets in [r.From, r.To), days with none left out.
+func (a *Aggregate) DailyActive(r Range) []DayCount {
+	var out []DayCount
+	zc := newZoneClock(r.Loc)
+	a.eachCell(r.From, r.To, func(ms int64, c *cell) {
+		if c.occMs == 0 {
+			return
+		}
+		d := zc.localDay(ms)
+		if n := len(out); n > 0 && out[n-1].Day == d {
+			out[n-1].Count += c.occMs
+			return
+		}
+		out = appendDay(out, DayCount{Day: d, Count: c.occMs})
+	})
+	return out
+}
+
+// appendDay appends dc to days, which is kept ascending: where a zone's
+// clock goes back over midnight, a day may come round a second time.
+func appendDay(days []DayCount, dc DayCount) []DayCount {
+	i, found := slices.BinarySearchFunc(days, dc.Day, func(e DayCount, d int64) int {
+		return cmp.Compare(e.Day, d)
+	})
+	if found {
+		days[i].Count += dc.Count
+		return days
+	}
+	return slices.Insert(days, i, dc)
+}

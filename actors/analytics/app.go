@@ -1,0 +1,336 @@
+package analytics
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/actors/session"
+)
+
+// Errors of App.Apply.
+var (
+	// ErrUnknownSession: a transition names a session the app does not have.
+	ErrUnknownSession = errors.New("analytics: unknown session")
+	// ErrDuplicateSession: a start names a session the app already has.
+	ErrDuplicateSession = errors.New("analytics: duplicate session")
+)
+
+// PageTotal is the visit count and time spent on one page.
+type PageTotal struct {
+	Visits int64
+	Ms     int64
+}
+
+// PageStat is a page with its totals.
+type PageStat struct {
+	Page string
+	PageTotal
+}
+
+type track struct {
+	at   int64
+	ms   int64
+	page uint32
+	user uint32
+}
+
+type user struct {
+	id       uint32
+	sessions []*session.Session // by (Start, ID)
+	pages    map[uint32]*PageTotal
+}
+
+// App is everything one app's aggregator knows: a copy of every session
+// (open and ended), the live counters, the per-user index and the page
+// totals. It is applied records in journal order and answers every
+// analytics query. Not safe for concurrent use: the app's actor owns it.
+type App struct {
+	agg       *Aggregate
+	sessions  map[uuid.UUID]*session.Session
+	live      map[uuid.UUID]*session.Session
+	all       []*session.Session // by (Start, ID)
+	users     map[string]*user
+	userNames []string
+	pageIdx   map[string]uint32
+	pageNames []string
+	pages     []PageTotal // app totals by page id
+	tracks    []track
+}
+
+// NewApp returns an empty App.
+func NewApp() *App {
+	return &App{
+		agg:      NewAggregate(),
+		sessions: make(map[uuid.UUID]*session.Session),
+		live:     make(map[uuid.UUID]*session.Session),
+		users:    make(map[string]*user),
+		pageIdx:  make(map[string]uint32),
+	}
+}
+
+func sessionOrder(a, b *session.Session) int {
+	if c := cmp.Compare(a.Start, b.Start); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.ID[:], b.ID[:])
+}
+
+func insertSorted(list []*session.Session, s *session.Session) []*session.Session {
+	i, _ := slices.BinarySearchFunc(list, s, sessionOrder)
+	return slices.Insert(list, i, s)
+}
+
+func (a *App) user(name string) *user {
+	u := a.users[name]
+	if u == nil {
+		u = &user{id: uint32(len(a.userNames))}
+		a.users[name] = u
+		a.userNames = append(a.userNames, name)
+	}
+	return u
+}
+
+// Apply applies one record. The caller has checked the transition against
+// the session's own state machine; an error here means the records are not
+// in a consistent order.
+func (a *App) Apply(rec *event.Record) error {
+	switch rec.Kind {
+	case event.Start:
+		return a.start(rec)
+	case event.Pause, event.Resume, event.End, event.Timeout:
+		return a.transition(rec)
+	case event.PageTrack:
+		a.track(rec)
+		return nil
+	}
+	return fmt.Errorf("analytics: record kind %d: %w", rec.Kind, session.ErrKind)
+}
+
+func (a *App) start(rec *event.Record) error {
+	if _, dup := a.sessions[rec.Session]; dup {
+		return fmt.Errorf("%w: %s", ErrDuplicateSession, rec.Session)
+	}
+	u := a.user(rec.User)
+	s := session.New(rec.Session, a.userNames[u.id], rec.At)
+	s.LastSeen = rec.Logged
+	a.sessions[s.ID] = s
+	a.live[s.ID] = s
+	a.all = insertSorted(a.all, s)
+	u.sessions = insertSorted(u.sessions, s)
+	a.agg.AddStart(s.Start)
+	return nil
+}
+
+func (a *App) transition(rec *event.Record) error {
+	s := a.sessions[rec.Session]
+	if s == nil {
+		return fmt.Errorf("%w: %s", ErrUnknownSession, rec.Session)
+	}
+	iv, err := s.Apply(rec.Kind, rec.At)
+	if err != nil {
+		return fmt.Errorf("analytics: session %s: %w", rec.Session, err)
+	}
+	s.LastSeen = rec.Logged
+	if iv.OK {
+		a.agg.AddInterval(s.Start, iv.From, iv.To)
+	}
+	if s.Status == session.Ended {
+		a.agg.AddEnd(s.Start, s.ActiveMs())
+		delete(a.live, s.ID)
+	}
+	return nil
+}
+
+func (a *App) track(rec *event.Record) {
+	u := a.user(rec.User)
+	id, ok := a.pageIdx[rec.Page]
+	if !ok {
+		id = uint32(len(a.pageNames))
+		a.pageIdx[rec.Page] = id
+		a.pageNames = append(a.pageNames, strings.Clone(rec.Page))
+		a.pages = append(a.pages, PageTotal{})
+	}
+	a.pages[id].Visits++
+	a.pages[id].Ms += rec.SpentMs
+	if u.pages == nil {
+		u.pages = make(map[uint32]*PageTotal)
+	}
+	pt := u.pages[id]
+	if pt == nil {
+		pt = new(PageTotal)
+		u.pages[id] = pt
+	}
+	pt.Visits++
+	pt.Ms += rec.SpentMs
+	a.tracks = append(a.tracks, track{at: rec.At, ms: rec.SpentMs, page: id, user: u.id})
+}
+
+// Session returns the app's copy of a session (do not modify it).
+func (a *App) Session(id uuid.UUID) (*session.Session, bool) {
+	s, ok := a.sessions[id]
+	return s, ok
+}
+
+// Live calls fn for every session that is not ended.
+func (a *App) Live(fn func(s *session.Session)) {
+	for _, s := range a.live {
+		fn(s)
+	}
+}
+
+// Query selects what an analytics read looks at: one user ("" for every
+// user of the app) and a range of start times (sessions) or timestamps
+// (page tracks).
+type Query struct {
+	User  string
+	Range Range
+}
+
+// selected returns the sessions of q in start order and whether q names a
+// user the app has never seen.
+func (a *App) selected(q Query) []*session.Session {
+	list := a.all
+	if q.User != "" {
+		u := a.users[q.User]
+		if u == nil {
+			return nil
+		}
+		list = u.sessions
+	}
+	if !q.Range.Bounded() {
+		return list
+	}
+	lo, _ := slices.BinarySearchFunc(list, q.Range.From, func(s *session.Session, t int64) int { return cmp.Compare(s.Start, t) })
+	hi, _ := slices.BinarySearchFunc(list, q.Range.To, func(s *session.Session, t int64) int { return cmp.Compare(s.Start, t) })
+	return list[lo:hi]
+}
+
+// scan builds a throwaway Aggregate from single sessions, for the queries
+// the live buckets cannot answer exactly (one user, or bounds that are not
+// on bucket edges).
+func scan(list []*session.Session) *Aggregate {
+	agg := NewAggregate()
+	for _, s := range list {
+		agg.AddStart(s.Start)
+		s.EachInterval(func(from, to int64) { agg.AddInterval(s.Start, from, to) })
+		if s.Status == session.Ended {
+			agg.AddEnd(s.Start, s.ActiveMs())
+		}
+	}
+	return agg
+}
+
+// Starts answers the start-based figures (heatmap, most-active, stats,
+// summary) of q.
+func (a *App) Starts(q Query) Starts {
+	if q.User == "" && q.Range.aligned() {
+		return a.agg.Starts(q.Range)
+	}
+	r := q.Range
+	r.From, r.To = All().From, All().To
+	return scan(a.selected(q)).Starts(r)
+}
+
+// DailyActive answers the active time per local day of the sessions of q,
+// intervals split at local midnight.
+func (a *App) DailyActive(q Query) []DayCount {
+	if q.User == "" && !q.Range.Bounded() {
+		return a.agg.DailyActive(q.Range)
+	}
+	r := q.Range
+	r.From, r.To = All().From, All().To
+	return scan(a.selected(q)).DailyActive(r)
+}
+
+// Pages answers the page totals of q (tracks selected by their timestamp),
+// sorted by page.
+func (a *App) Pages(q Query) []PageStat {
+	var totals map[uint32]*PageTotal
+	switch {
+	case q.Range.Bounded():
+		totals = a.scanTracks(q)
+	case q.User == "":
+		out := make([]PageStat, 0, len(a.pages))
+		for id, pt := range a.pages {
+			out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
+		}
+		return sortPages(out)
+	default:
+		if u := a.users[q.User]; u != nil {
+			totals = u.pages
+		}
+	}
+	out := make([]PageStat, 0, len(totals))
+	for id, pt := range totals {
+		out = append(out, PageStat{Page: a.pageNames[id], PageTotal: *pt})
+	}
+	return sortPages(out)
+}
+
+func (a *App) scanTracks(q Query) map[uint32]*PageTotal {
+	want, all := uint32(0), q.User == ""
+	if !all {
+		u := a.users[q.User]
+		if u == nil {
+			return nil
+		}
+		want = u.id
+	}
+	totals := make(map[uint32]*PageTotal)
+	for _, t := range a.tracks {
+		if (!all && t.user != want) || !q.Range.Contains(t.at) {
+			continue
+		}
+		pt := totals[t.page]
+		if pt == nil {
+			pt = new(PageTotal)
+			totals[t.page] = pt
+		}
+		pt.Visits++
+		pt.Ms += t.ms
+	}
+	return totals
+}
+
+func sortPages(out []PageStat) []PageStat {
+	slices.SortFunc(out, func(x, y PageStat) int { return strings.Compare(x.Page, y.Page) })
+	return out
+}
+
+// Cursor is a position in start order: the last session of a page.
+type Cursor struct {
+	Start int64
+	ID    uuid.UUID
+}
+
+// Timeline returns up to limit sessions of q after the cursor (nil: from
+// the first), as copies, and the cursor of the next page (nil on the last).
+func (a *App) Timeline(q Query, after *Cursor, limit int) ([]*session.Session, *Cursor) {
+	list := a.selected(q)
+	if after != nil {
+		key := &session.Session{Start: after.Start, ID: after.ID}
+		i, found := slices.BinarySearchFunc(list, key, sessionOrder)
+		if found {
+			i++
+		}
+		list = list[i:]
+	}
+	var next *Cursor
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = &Cursor{Start: last.Start, ID: last.ID}
+	}
+	out := make([]*session.Session, len(list))
+	for i, s := range list {
+		out[i] = s.Clone()
+	}
+	return out, next
+}

@@ -1,0 +1,314 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+
+	"github.com/sessionserver/sessionserver/actors/analytics"
+	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/actors/session"
+)
+
+// Errors of the engine. Transitions also return errors wrapping
+// session.ErrConflict and session.ErrTimeOrder.
+var (
+	// ErrNotFound: no such session for this app and user.
+	ErrNotFound = errors.New("actors: session not found")
+	// ErrUnavailable: the change could not be made durable, or the engine
+	// did not answer in time; nothing was applied.
+	ErrUnavailable = errors.New("actors: change not made durable")
+	// ErrClosed: the engine is shut down.
+	ErrClosed = errors.New("actors: engine closed")
+)
+
+// Config configures an Engine. The zero value works: no journal (memory
+// only), no idle timeout, the real clock, logs discarded.
+type Config struct {
+	// Journal makes records durable before they are applied; nil keeps
+	// state in memory only.
+	Journal event.Journal
+	// SessionTimeout ends sessions idle this long by the server clock; 0
+	// disables.
+	SessionTimeout time.Duration
+	// SweepEvery is how often aggregators look for idle sessions; 0 picks
+	// SessionTimeout/20, between 10ms and one minute.
+	SweepEvery time.Duration
+	// AskTimeout bounds every wait for an actor's answer; 0 means 10s.
+	AskTimeout time.Duration
+	// Now is the server clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the engine's and protoactor's logs; nil discards.
+	Logger *slog.Logger
+}
+
+// Engine is the actor system with its session and aggregator actors.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	journal event.Journal
+	system  *actor.ActorSystem
+	root    *actor.RootContext
+	empty   *analytics.App // answers reads of apps never written
+
+	mu   sync.RWMutex
+	apps map[string]*actor.PID
+
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+// New starts an engine.
+func New(cfg Config) *Engine {
+	if cfg.Journal == nil {
+		cfg.Journal = event.Discard{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AskTimeout <= 0 {
+		cfg.AskTimeout = 10 * time.Second
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = min(max(cfg.SessionTimeout/20, 10*time.Millisecond), time.Minute)
+	}
+	logger := cfg.Logger
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return logger.With("component", "protoactor")
+	}))
+	e := &Engine{
+		cfg:     cfg,
+		log:     logger,
+		journal: cfg.Journal,
+		system:  system,
+		root:    system.Root,
+		empty:   analytics.NewApp(),
+		apps:    make(map[string]*actor.PID),
+		stop:    make(chan struct{}),
+	}
+	if cfg.SessionTimeout > 0 {
+		e.done.Add(1)
+		go e.sweepLoop()
+	}
+	return e
+}
+
+// Close stops the idle sweep and the actor system.
+func (e *Engine) Close() {
+	select {
+	case <-e.stop:
+		return
+	default:
+	}
+	close(e.stop)
+	e.done.Wait()
+	e.system.Shutdown()
+}
+
+func (e *Engine) nowMs() int64 { return e.cfg.Now().UnixMilli() }
+
+func (e *Engine) sweepLoop() {
+	defer e.done.Done()
+	t := time.NewTicker(e.cfg.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			msg := &sweep{Now: e.nowMs(), TimeoutMs: e.cfg.SessionTimeout.Milliseconds()}
+			e.mu.RLock()
+			for _, pid := range e.apps {
+				e.root.Send(pid, msg)
+			}
+			e.mu.RUnlock()
+		}
+	}
+}
+
+// appPID returns the aggregator of app, spawning it when create is set
+// (reads of unknown apps are answered without one).
+func (e *Engine) appPID(app string, create bool) *actor.PID {
+	e.mu.RLock()
+	pid := e.apps[app]
+	e.mu.RUnlock()
+	if pid != nil || !create {
+		return pid
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pid = e.apps[app]; pid == nil {
+		state := analytics.NewApp()
+		pid = e.root.Spawn(actor.PropsFromProducer(func() actor.Actor {
+			return &appActor{app: state, eng: e, name: app}
+		}))
+		e.apps[app] = pid
+	}
+	return pid
+}
+
+func (e *Engine) sessionPID(id uuid.UUID) *actor.PID {
+	return actor.NewPID(e.system.Address(), id.String())
+}
+
+// apply logs rec, applies it to the session actor's state, tells the
+// aggregator and stops the actor if the session ended. Runs inside the
+// session actor.
+func (e *Engine) apply(ctx actor.Context, st *sessionState, rec *event.Record) error {
+	if err := e.journal.Append(rec); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if _, err := st.s.Apply(rec.Kind, rec.At); err != nil {
+		// Check passed a moment ago in this same actor: a bug.
+		panic(fmt.Sprintf("actors: logged record does not apply: %v", err))
+	}
+	st.s.LastSeen = rec.Logged
+	ctx.Send(st.appPID, &applied{Rec: *rec})
+	if st.s.Status == session.Ended {
+		ctx.Poison(ctx.Self())
+	}
+	return nil
+}
+
+// Started is the answer to Start.
+type Started struct {
+	ID    uuid.UUID
+	Start int64
+}
+
+// Start opens a session for (app, user) at atMs.
+func (e *Engine) Start(app, user string, atMs int64) (Started, error) {
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return Started{}, fmt.Errorf("%w: session id: %w", ErrUnavailable, err)
+	}
+	rec := event.Record{Kind: event.Start, App: app, User: user, Session: id, At: atMs, Logged: e.nowMs()}
+	if err := e.journal.Append(&rec); err != nil {
+		return Started{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	appPID := e.appPID(app, true)
+	e.root.Send(appPID, &applied{Rec: rec})
+	e.spawnSession(app, appPID, session.New(id, user, atMs), rec.Logged)
+	return Started{ID: id, Start: atMs}, nil
+}
+
+func (e *Engine) spawnSession(app string, appPID *actor.PID, s *session.Session, lastSeen int64) {
+	s.LastSeen = lastSeen
+	st := &sessionState{app: app, s: s, appPID: appPID, eng: e}
+	props := actor.PropsFromProducer(func() actor.Actor { return &sessionActor{st: st} })
+	if _, err := e.root.SpawnNamed(props, s.ID.String()); err != nil {
+		e.log.Error("session actor not spawned", "session", s.ID, "err", err)
+	}
+}
+
+// Transitioned is the answer to Transition.
+type Transitioned struct {
+	Status    session.Status
+	At        int64
+	ActiveMs  int64 // for an end
+	ElapsedMs int64 // for an end
+}
+
+// Transition pauses, resumes or ends session id of (app, user) at atMs.
+// atNow says the client gave no time (atMs is the server's now).
+func (e *Engine) Transition(kind event.Kind, app, user string, id uuid.UUID, atMs int64, atNow bool) (Transitioned, error) {
+	cmd := &transitionCmd{Kind: kind, App: app, User: user, At: atMs, Logged: e.nowMs(), AtNow: atNow}
+	res, err := e.root.RequestFuture(e.sessionPID(id), cmd, e.cfg.AskTimeout).Result()
+	if err != nil {
+		// The actor has gone (ended, or never was): the aggregator knows.
+		return Transitioned{}, e.afterActor(kind, app, user, id)
+	}
+	r := res.(*transitionReply)
+	switch r.Outcome {
+	case OutcomeOK:
+		return Transitioned{Status: r.Status, At: r.At, ActiveMs: r.ActiveMs, ElapsedMs: r.ElapsedMs}, nil
+	case OutcomeNotFound:
+		return Transitioned{}, ErrNotFound
+	case OutcomeConflict:
+		return Transitioned{}, conflict(kind, r.Status)
+	case OutcomeTimeOrder:
+		return Transitioned{}, session.ErrTimeOrder
+	}
+	return Transitioned{}, fmt.Errorf("%w: %s", ErrUnavailable, r.Detail)
+}
+
+func (e *Engine) afterActor(kind event.Kind, app, user string, id uuid.UUID) error {
+	pid := e.appPID(app, false)
+	if pid == nil {
+		return ErrNotFound
+	}
+	res, err := e.root.RequestFuture(pid, &lookupCmd{ID: id, User: user}, e.cfg.AskTimeout).Result()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	lr := res.(*lookupReply)
+	if !lr.Found {
+		return ErrNotFound
+	}
+	return conflict(kind, lr.Status)
+}
+
+func conflict(kind event.Kind, st session.Status) error {
+	return fmt.Errorf("%w: cannot %s a session that is %s", session.ErrConflict, kind, st)
+}
+
+// TrackPage records a page visit.
+func (e *Engine) TrackPage(app, user, page string, atMs, spentMs int64) error {
+	rec := event.Record{Kind: event.PageTrack, App: app, User: user, At: atMs, Logged: e.nowMs(), Page: page, SpentMs: spentMs}
+	if err := e.journal.Append(&rec); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	e.root.Send(e.appPID(app, true), &applied{Rec: rec})
+	return nil
+}
+
+// ask sends a read to app's aggregator; for an app never written, local
+// answers the read from an empty App.
+func ask[T any](e *Engine, app string, msg any, local func(*analytics.App) T) (T, error) {
+	pid := e.appPID(app, false)
+	if pid == nil {
+		return local(e.empty), nil
+	}
+	res, err := e.root.RequestFuture(pid, msg, e.cfg.AskTimeout).Result()
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("%w: aggregator: %w", ErrUnavailable, err)
+	}
+	return res.(T), nil
+}
+
+// Starts answers heatmap, most-active, stats and summary.
+func (e *Engine) Starts(app string, q analytics.Query) (analytics.Starts, error) {
+	return ask(e, app, &startsQuery{Q: q}, func(a *analytics.App) analytics.Starts { return a.Starts(q) })
+}
+
+// DailyActive answers daily-time-spent.
+func (e *Engine) DailyActive(app string, q analytics.Query) ([]analytics.DayCount, error) {
+	return ask(e, app, &dailyQuery{Q: q}, func(a *analytics.App) []analytics.DayCount { return a.DailyActive(q) })
+}
+
+// Pages answers time-by-page and pages/stats.
+func (e *Engine) Pages(app string, q analytics.Query) ([]analytics.PageStat, error) {
+	return ask(e, app, &pagesQuery{Q: q}, func(a *analytics.App) []analytics.PageStat { return a.Pages(q) })
+}
+
+// Timeline answers timeline, public-timeline and session-timeline-detail:
+// up to limit sessions after the cursor, and the next cursor.
+func (e *Engine) Timeline(app string, q analytics.Query, after *analytics.Cursor, limit int) ([]*session.Session, *analytics.Cursor, error) {
+	r, err := ask(e, app, &timelineQuery{Q: q, After: after, Limit: limit}, func(a *analytics.App) *timelineReply {
+		list, next := a.Timeline(q, after, limit)
+		return &timelineReply{Sessions: list, Next: next}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Sessions, r.Next, nil
+}

@@ -1,0 +1,79 @@
+package actors
+
+import (
+	"errors"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/actors/session"
+)
+
+// sessionState is what a session actor owns. It is kept outside the actor
+// value so that a restart by the supervisor keeps the state (a panic never
+// leaves a half-applied transition: Apply checks before it changes).
+type sessionState struct {
+	app    string
+	s      *session.Session
+	appPID *actor.PID
+	eng    *Engine
+}
+
+type sessionActor struct{ st *sessionState }
+
+func (a *sessionActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *transitionCmd:
+		ctx.Respond(a.transition(ctx, m))
+	case *idleCheck:
+		a.idle(ctx, m)
+	}
+}
+
+func (a *sessionActor) transition(ctx actor.Context, m *transitionCmd) *transitionReply {
+	st := a.st
+	s := st.s
+	if m.App != st.app || m.User != s.User {
+		return &transitionReply{Outcome: OutcomeNotFound}
+	}
+	at := m.At
+	if m.AtNow {
+		at = max(at, s.LastEvent())
+	}
+	if err := s.Check(m.Kind, at); err != nil {
+		r := failure(err)
+		r.Status = s.Status
+		return r
+	}
+	rec := event.Record{Kind: m.Kind, App: st.app, User: s.User, Session: s.ID, At: at, Logged: m.Logged}
+	if err := st.eng.apply(ctx, st, &rec); err != nil {
+		return &transitionReply{Outcome: OutcomeUnavailable, Detail: err.Error()}
+	}
+	r := &transitionReply{Status: s.Status, At: at}
+	if end, ok := s.End(); ok {
+		r.ActiveMs, r.ElapsedMs = s.ActiveMs(), end-s.Start
+	}
+	return r
+}
+
+func failure(err error) *transitionReply {
+	switch {
+	case errors.Is(err, session.ErrConflict):
+		return &transitionReply{Outcome: OutcomeConflict, Detail: err.Error()}
+	case errors.Is(err, session.ErrTimeOrder):
+		return &transitionReply{Outcome: OutcomeTimeOrder, Detail: err.Error()}
+	}
+	return &transitionReply{Outcome: OutcomeUnavailable, Detail: err.Error()}
+}
+
+func (a *sessionActor) idle(ctx actor.Context, m *idleCheck) {
+	st := a.st
+	s := st.s
+	if s.Status == session.Ended || m.Now-s.LastSeen < m.TimeoutMs {
+		return
+	}
+	rec := event.Record{Kind: event.Timeout, App: st.app, User: s.User, Session: s.ID, At: s.LastEvent(), Logged: m.Now}
+	if err := st.eng.apply(ctx, st, &rec); err != nil {
+		st.eng.log.Warn("session timeout not logged; will retry at the next sweep", "session", s.ID, "err", err)
+	}
+}

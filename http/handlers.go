@@ -1,0 +1,280 @@
+package http
+
+import (
+	"encoding/json"
+	"maps"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sessionserver/sessionserver/actors/analytics"
+	"github.com/sessionserver/sessionserver/actors/event"
+)
+
+// Health.
+
+func healthAnswer(c *call, message string) error {
+	now := stamp(c.now.UnixMilli())
+	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: message, Stamp: &now})
+	return nil
+}
+
+func rootHealth(c *call) error { return healthAnswer(c, "Session Server is running") }
+
+func apiHealth(c *call) error {
+	if c.s.recovering.Load() {
+		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is still recovering its state", details: "recovering", err: ErrRecovering}
+	}
+	return healthAnswer(c, "API is healthy")
+}
+
+func authHealth(c *call) error {
+	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: "Authentication service is healthy"})
+	return nil
+}
+
+// Auth.
+
+func validateToken(c *call) error {
+	if err := c.authorize(c.claims.Subject); err != nil {
+		return err
+	}
+	return c.ok("Token is valid", map[string]any{
+		"user":       c.claims.Subject,
+		"app":        c.app,
+		"token_info": c.claims.Raw,
+	})
+}
+
+func tokenInfo(c *call) error {
+	if err := c.authorize(c.claims.Subject); err != nil {
+		return err
+	}
+	return c.ok("Token information retrieved", maps.Clone(c.claims.Raw))
+}
+
+// Session writes.
+
+// writeTarget validates the user of a write and the token's scope over it.
+func (c *call) writeTarget() (string, error) {
+	user, err := c.body.userField()
+	if err != nil {
+		return "", err
+	}
+	return user, c.authorize(user)
+}
+
+func startSession(c *call) error {
+	user, err := c.writeTarget()
+	if err != nil {
+		return err
+	}
+	if st, present, err := str("status", c.body.Status); err != nil || (present && st != "active") {
+		return invalid("status", `status, when given, must be "active"`)
+	}
+	at, _, err := c.body.timeField(c.now)
+	if err != nil {
+		return err
+	}
+	started, err := c.s.cfg.Engine.Start(c.app, user, at)
+	if err != nil {
+		return err
+	}
+	return c.ok("Session started successfully", map[string]any{
+		"session_id": started.ID.String(),
+		"user":       user,
+		"app":        c.app,
+		"start_time": stamp(started.Start),
+		"status":     "active",
+	})
+}
+
+func transition(c *call, kind event.Kind, message, timeKey string) error {
+	user, err := c.writeTarget()
+	if err != nil {
+		return err
+	}
+	id, err := c.body.sessionID()
+	if err != nil {
+		return err
+	}
+	at, atNow, err := c.body.timeField(c.now)
+	if err != nil {
+		return err
+	}
+	res, err := c.s.cfg.Engine.Transition(kind, c.app, user, id, at, atNow)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"session_id": id.String(), "status": res.Status.String(), timeKey: stamp(res.At)}
+	if kind == event.End {
+		data["total_duration"] = duration(res.ActiveMs)
+		data["elapsed_duration"] = duration(res.ElapsedMs)
+	}
+	return c.ok(message, data)
+}
+
+func pauseSession(c *call) error {
+	return transition(c, event.Pause, "Session paused successfully", "pause_time")
+}
+
+func resumeSession(c *call) error {
+	return transition(c, event.Resume, "Session resumed successfully", "resume_time")
+}
+
+func endSession(c *call) error {
+	return transition(c, event.End, "Session ended successfully", "end_time")
+}
+
+// Page tracking.
+
+func trackPage(c *call) error {
+	user, err := c.body.userField()
+	if err != nil {
+		return err
+	}
+	page, err := c.body.page()
+	if err != nil {
+		return err
+	}
+	spentMs, raw, err := c.body.timespent()
+	if err != nil {
+		return err
+	}
+	at, _, err := c.body.timeField(c.now)
+	if err != nil {
+		return err
+	}
+	if err := c.s.cfg.Engine.TrackPage(c.app, user, page, at, spentMs); err != nil {
+		return err
+	}
+	return c.ok("Page visit tracked successfully", map[string]any{
+		"page":       page,
+		"time_spent": json.RawMessage(raw),
+		"timestamp":  stamp(at),
+	})
+}
+
+// Analytics.
+
+// readQuery validates an analytics read and the token's scope over it.
+func (c *call) readQuery() (analytics.Query, error) {
+	user, err := c.body.readUser()
+	if err != nil {
+		return analytics.Query{}, err
+	}
+	if err := c.authorize(user); err != nil {
+		return analytics.Query{}, err
+	}
+	return c.body.query(c.s.zones)
+}
+
+func (c *call) starts() (*analytics.Starts, error) {
+	q, err := c.readQuery()
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.s.cfg.Engine.Starts(c.app, q)
+	return &st, err
+}
+
+func heatmap(c *call) error {
+	st, err := c.starts()
+	if err != nil {
+		return err
+	}
+	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: "Heatmap data retrieved", Heatmap: renderHeatmap(st)})
+	return nil
+}
+
+func mostActiveTimes(c *call) error {
+	st, err := c.starts()
+	if err != nil {
+		return err
+	}
+	return c.ok("Most active times retrieved", renderMostActive(st))
+}
+
+func sessionStats(c *call) error {
+	st, err := c.starts()
+	if err != nil {
+		return err
+	}
+	return c.ok("Session statistics retrieved", renderStats(st))
+}
+
+func sessionSummary(c *call) error {
+	st, err := c.starts()
+	if err != nil {
+		return err
+	}
+	return c.ok("Session summary retrieved", renderSummary(st))
+}
+
+func dailyTimeSpent(c *call) error {
+	q, err := c.readQuery()
+	if err != nil {
+		return err
+	}
+	days, err := c.s.cfg.Engine.DailyActive(c.app, q)
+	if err != nil {
+		return err
+	}
+	return c.ok("Daily time spent retrieved", map[string]any{"daily_time": renderDaily(days)})
+}
+
+func (c *call) pages() ([]analytics.PageStat, error) {
+	q, err := c.readQuery()
+	if err != nil {
+		return nil, err
+	}
+	return c.s.cfg.Engine.Pages(c.app, q)
+}
+
+func timeByPage(c *call) error {
+	pages, err := c.pages()
+	if err != nil {
+		return err
+	}
+	return c.ok("Time by page retrieved", map[string]any{"page_time": renderPageTime(pages)})
+}
+
+func pageStats(c *call) error {
+	pages, err := c.pages()
+	if err != nil {
+		return err
+	}
+	return c.ok("Page statistics retrieved", map[string]any{"page_stats": renderPageStats(pages)})
+}
+
+func (c *call) timelinePage() (*timelineResult, error) {
+	q, err := c.readQuery()
+	if err != nil {
+		return nil, err
+	}
+	limit, err := c.body.limit()
+	if err != nil {
+		return nil, err
+	}
+	after, err := c.body.cursor()
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := c.s.cfg.Engine.Timeline(c.app, q, after, limit)
+	return &timelineResult{list: list, next: encodeCursor(next)}, err
+}
+
+func timeline(c *call) error {
+	p, err := c.timelinePage()
+	if err != nil {
+		return err
+	}
+	return c.ok("Session timeline retrieved", map[string]any{"timeline": renderTimeline(p.list), "next_cursor": p.next})
+}
+
+func timelineDetail(c *call) error {
+	p, err := c.timelinePage()
+	if err != nil {
+		return err
+	}
+	return c.ok("Detailed session timeline retrieved", map[string]any{"detailed_timeline": renderDetail(p.list), "next_cursor": p.next})
+}

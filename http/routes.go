@@ -1,0 +1,57 @@
+package http
+
+import (
+	"strings"
+)
+
+// route is one endpoint.
+type route struct {
+	methods string // the Allow header: "POST" or "GET, POST"
+	auth    bool   // a bearer token is required
+	public  bool   // answered only with -public-endpoints
+	limited bool   // under the per-address rate limit
+	health  bool   // no body, no token
+	handle  func(*call) error
+}
+
+func (r *route) allows(method string) bool {
+	for m := range strings.SplitSeq(r.methods, ", ") {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) routeTable() map[string]*route {
+	post := func(h func(*call) error) *route { return &route{methods: "POST", auth: true, handle: h} }
+	public := func(h func(*call) error) *route {
+		return &route{methods: "POST", public: true, limited: true, handle: h}
+	}
+	health := func(h func(*call) error) *route {
+		return &route{methods: "GET, POST", health: true, limited: true, handle: h}
+	}
+	return map[string]*route{
+		"/":                                     health(rootHealth),
+		"/api/health":                           health(apiHealth),
+		"/api/auth/health":                      health(authHealth),
+		"/api/auth/validate-token":              post(validateToken),
+		"/api/auth/token-info":                  post(tokenInfo),
+		"/api/sessions/start":                   post(startSession),
+		"/api/sessions/pause":                   post(pauseSession),
+		"/api/sessions/resume":                  post(resumeSession),
+		"/api/sessions/end":                     post(endSession),
+		"/api/sessions/heatmap":                 post(heatmap),
+		"/api/sessions/most-active":             post(mostActiveTimes),
+		"/api/sessions/stats":                   post(sessionStats),
+		"/api/sessions/summary":                 post(sessionSummary),
+		"/api/sessions/public-summary":          public(sessionSummary),
+		"/api/sessions/timeline":                post(timeline),
+		"/api/sessions/public-timeline":         public(timeline),
+		"/api/sessions/daily-time-spent":        post(dailyTimeSpent),
+		"/api/sessions/time-by-page":            post(timeByPage),
+		"/api/sessions/session-timeline-detail": post(timelineDetail),
+		"/api/pages/track":                      {methods: "POST", limited: true, handle: trackPage},
+		"/api/pages/stats":                      post(pageStats),
+	}
+}

@@ -1,0 +1,216 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sessionserver/sessionserver/actors"
+	"github.com/sessionserver/sessionserver/http/auth"
+	"github.com/sessionserver/sessionserver/http/isotime"
+)
+
+// MaxBody is the largest request body accepted (413 above).
+const MaxBody = 64 << 10
+
+// Config configures a Server.
+type Config struct {
+	Engine          *actors.Engine
+	Verifier        *auth.Verifier
+	PublicEndpoints bool     // false: public-summary and public-timeline answer 404
+	CORSOrigins     []string // allowed origins, or "*"; empty: no CORS headers
+	PublicRateLimit float64  // requests/s per client address on public endpoints; 0: off
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Server is the HTTP front end.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	zones      *isotime.Zones
+	routes     map[string]*route
+	srv        *fasthttp.Server
+	cors       corsPolicy
+	limiter    *rateLimiter
+	recovering atomic.Bool
+}
+
+// New builds a Server.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, zones: new(isotime.Zones), cors: newCORS(cfg.CORSOrigins)}
+	if cfg.PublicRateLimit > 0 {
+		s.limiter = newRateLimiter(cfg.PublicRateLimit, cfg.Now)
+	}
+	s.routes = s.routeTable()
+	s.srv = &fasthttp.Server{
+		Handler:                       s.Handle,
+		ErrorHandler:                  s.transportError,
+		Name:                          "sessionserver",
+		MaxRequestBodySize:            MaxBody,
+		ReadTimeout:                   30 * time.Second,
+		WriteTimeout:                  30 * time.Second,
+		IdleTimeout:                   2 * time.Minute,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultContentType:          true,
+		Logger:                        slogPrinter{s.log},
+	}
+	return s
+}
+
+// SetRecovering makes /api/health answer 503 while the state is rebuilt.
+func (s *Server) SetRecovering(v bool) { s.recovering.Store(v) }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.log.Warn("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// transportError answers what fasthttp could not read, in the envelope.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeError(ctx, &apiError{status: fasthttp.StatusRequestEntityTooLarge,
+			message: "request body is larger than 64 KiB", details: "body", err: ErrTooLarge})
+		return
+	}
+	writeError(ctx, &apiError{status: fasthttp.StatusBadRequest, message: "malformed HTTP request", details: err.Error(), err: ErrBadJSON})
+}
+
+// Handle is the fasthttp handler of every request.
+func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
+	rt := s.routes[string(ctx.Path())]
+	if rt == nil || (rt.public && !s.cfg.PublicEndpoints) {
+		writeError(ctx, &apiError{status: fasthttp.StatusNotFound, message: "no such endpoint", details: string(ctx.Path()), err: ErrRoute})
+		return
+	}
+	s.cors.apply(ctx, rt)
+	method := string(ctx.Method())
+	if method == fasthttp.MethodOptions && s.cors.enabled() {
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	if !rt.allows(method) {
+		ctx.Response.Header.Set("Allow", rt.methods)
+		writeError(ctx, &apiError{status: fasthttp.StatusMethodNotAllowed, message: "method not allowed", details: method, err: ErrMethod})
+		return
+	}
+	if err := s.serveRoute(ctx, rt); err != nil {
+		status, _, _ := describe(err)
+		if status == fasthttp.StatusUnauthorized {
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="sessionserver"`)
+		}
+		if status >= 500 {
+			s.log.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
+		}
+		writeError(ctx, err)
+	}
+}
+
+func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
+	c := &call{s: s, ctx: ctx, now: s.cfg.Now()}
+	if rt.limited && s.limiter != nil {
+		if wait, ok := s.limiter.allow(clientAddr(ctx)); !ok {
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(wait))
+			return &apiError{status: fasthttp.StatusTooManyRequests, message: "too many requests from this address", details: "rate limit", err: ErrRateLimited}
+		}
+	}
+	if rt.health {
+		return rt.handle(c)
+	}
+	if rt.auth {
+		tok, err := auth.ParseBearer(ctx.Request.Header.Peek("Authorization"))
+		if err != nil {
+			return err
+		}
+		if c.claims, err = s.cfg.Verifier.Verify(tok, c.now); err != nil {
+			return err
+		}
+	}
+	var err error
+	if c.body, err = decodeBody(ctx.PostBody()); err != nil {
+		return err
+	}
+	if c.app, err = c.body.appField(); err != nil {
+		return err
+	}
+	return rt.handle(c)
+}
+
+func clientAddr(ctx *fasthttp.RequestCtx) string {
+	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return ctx.RemoteAddr().String()
+}
+
+// call is one request on its way through a handler.
+type call struct {
+	s      *Server
+	ctx    *fasthttp.RequestCtx
+	now    time.Time
+	claims auth.Claims
+	body   *body
+	app    string
+}
+
+// authorize checks the token's scope for (app, user) on authenticated
+// routes; public routes pass.
+func (c *call) authorize(user string) error {
+	if c.claims.Subject == "" {
+		return nil
+	}
+	return c.claims.Authorize(c.app, user)
+}
+
+type envelope struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
+	Heatmap any    `json:"heatmap_data,omitempty"`
+	Details string `json:"details,omitempty"`
+	Stamp   *stamp `json:"timestamp,omitempty"`
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = fasthttp.StatusInternalServerError
+		b = []byte(`{"status":"error","message":"internal error; the request changed nothing","details":"encoding"}`)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+func (c *call) ok(message string, data any) error {
+	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: message, Data: data})
+	return nil
+}
+
+// writeError writes every error answer.
+func writeError(ctx *fasthttp.RequestCtx, err error) {
+	status, message, details := describe(err)
+	writeJSON(ctx, status, &envelope{Status: "error", Message: message, Details: details})
+}
