@@ -139,7 +139,9 @@ func (s *Session) Apply(kind event.Kind, at int64) (Interval, error) {
 		s.Status, s.TimedOut = Ended, true
 	}
 	s.Marks = append(s.Marks, at)
-	iv.To = at
+	if iv.OK {
+		iv.To = at
+	}
 	return iv, nil
 }
 

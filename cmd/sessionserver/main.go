@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // every IANA zone for the tz field, whatever the host has
 
 	"github.com/sessionserver/sessionserver/actors"
 	sshttp "github.com/sessionserver/sessionserver/http"

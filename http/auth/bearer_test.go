@@ -29,8 +29,13 @@ func TestParseBearer(t *testing.T) {
 		{"Token abc", "", `"Bearer" scheme`},
 		{"Bear abc", "", `"Bearer" scheme`},
 		{"abc.def.ghi", "", `"Bearer" scheme`},
-		{"Bearer abc def", "", "must not contain blanks"},
-		{"Bearer abc\tdef", "", "must not contain blanks"},
+		{"Bearer abc def", "", "may hold only"},
+		{"Bearer abc\tdef", "", "may hold only"},
+		{"Bearer \r", "", "may hold only"},
+		{"Bearer abc\x00", "", "may hold only"},
+		{"Bearer a=b", "", "may hold only"},
+		{"Bearer ===", "", "may hold only"},
+		{"Bearer aZ09-._~+/==", "aZ09-._~+/==", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {

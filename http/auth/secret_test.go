@@ -167,6 +167,9 @@ func TestSecretRedacted(t *testing.T) {
 	if strings.Count(out, redacted) < 20 {
 		t.Fatalf("redaction marker missing:\n%s", out)
 	}
+	if s.String() != redacted || s.GoString() != redacted {
+		t.Fatal("String/GoString not redacted")
+	}
 	if string(s) != plain {
 		t.Fatal("string conversion must still give the value")
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -295,6 +296,14 @@ func TestNewFromPEMRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	x25519, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x25519DER, err := x509.MarshalPKIXPublicKey(x25519.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
 	privDER, err := x509.MarshalPKCS8PrivateKey(k.p256)
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +320,7 @@ func TestNewFromPEMRefuses(t *testing.T) {
 		{"bad DER", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte{1, 2, 3}}), "unusable public key"},
 		{"RSA 1024", pkixPEM(t, small), "RSA key of 1024 bits"},
 		{"P-224", pkixPEM(t, p224), "unsupported ECDSA curve P-224"},
+		{"X25519", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: x25519DER}), "unsupported key type *ecdh.PublicKey"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,256 @@
+package analytics
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/actors/session"
+)
+
+// world is a set of sessions and the records that made them.
+type world struct {
+	recs     []event.Record
+	sessions []*session.Session
+}
+
+// randomWorld makes n sessions of a few users over about 20 days around
+// a DST change, some open, some paused, some crossing midnight.
+func randomWorld(seed uint64, n int) *world {
+	r := rand.New(rand.NewPCG(seed, 1))
+	base := time.Date(2024, 3, 20, 0, 0, 0, 0, time.UTC).UnixMilli()
+	w := &world{}
+	for i := 0; i < n; i++ {
+		id := uuid.UUID{byte(i >> 8), byte(i), byte(seed)}
+		user := fmt.Sprintf("u%d", r.IntN(4))
+		start := base + r.Int64N(20*dayMs)
+		s := session.New(id, user, start)
+		w.recs = append(w.recs, event.Record{Kind: event.Start, App: "a", User: user, Session: id, At: start})
+		at := start
+		for k := r.IntN(6); k > 0 && s.Status != session.Ended; k-- {
+			at += r.Int64N(5 * hourMs)
+			kind := []event.Kind{event.Pause, event.Resume, event.End}[r.IntN(3)]
+			if s.Check(kind, at) != nil {
+				continue
+			}
+			_, _ = s.Apply(kind, at)
+			w.recs = append(w.recs, event.Record{Kind: kind, App: "a", User: user, Session: id, At: at})
+		}
+		w.sessions = append(w.sessions, s)
+	}
+	return w
+}
+
+func (w *world) app(t testing.TB) *App {
+	t.Helper()
+	a := NewApp()
+	for i := range w.recs {
+		if err := a.Apply(&w.recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+// reference computes Starts by looking at every session with the time
+// package, independently of the buckets.
+func (w *world) reference(q Query) Starts {
+	var st Starts
+	days := map[int64]int64{}
+	for _, s := range w.sessions {
+		if (q.User != "" && s.User != q.User) || !q.Range.Contains(s.Start) {
+			continue
+		}
+		lt := time.UnixMilli(s.Start).In(q.Range.Loc)
+		day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
+		days[day]++
+		st.Grid[(int(lt.Weekday())+6)%7][lt.Hour()]++
+		st.Sessions++
+		st.ActiveMs += s.ActiveMs()
+		if s.Status == session.Ended {
+			a := s.ActiveMs()
+			if st.Ended == 0 || a < st.ShortestMs {
+				st.ShortestMs = a
+			}
+			if st.Ended == 0 || a > st.LongestMs {
+				st.LongestMs = a
+			}
+			st.Ended++
+			st.EndedMs += a
+		}
+	}
+	for d, n := range days {
+		st.Daily = append(st.Daily, DayCount{Day: d, Count: n})
+	}
+	slices.SortFunc(st.Daily, func(a, b DayCount) int { return int(a.Day - b.Day) })
+	return st
+}
+
+// referenceDaily splits every closed interval at local midnights.
+func (w *world) referenceDaily(q Query) []DayCount {
+	days := map[int64]int64{}
+	for _, s := range w.sessions {
+		if (q.User != "" && s.User != q.User) || !q.Range.Contains(s.Start) {
+			continue
+		}
+		s.EachInterval(func(from, to int64) {
+			for from < to {
+				lt := time.UnixMilli(from).In(q.Range.Loc)
+				next := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, q.Range.Loc).UnixMilli()
+				end := min(next, to)
+				day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
+				days[day] += end - from
+				from = end
+			}
+		})
+	}
+	var out []DayCount
+	for d, n := range days {
+		if n > 0 {
+			out = append(out, DayCount{Day: d, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b DayCount) int { return int(a.Day - b.Day) })
+	return out
+}
+
+func queries(t *testing.T) []Query {
+	var qs []Query
+	for _, zone := range []string{"UTC", "Europe/Berlin", "Asia/Kathmandu", "America/New_York", "Australia/Lord_Howe"} {
+		loc := loadZone(t, zone)
+		day := func(y int, m time.Month, d int) int64 { return time.Date(y, m, d, 0, 0, 0, 0, loc).UnixMilli() }
+		for _, user := range []string{"", "u1", "nobody"} {
+			qs = append(qs,
+				Query{User: user, Range: Range{From: math.MinInt64, To: math.MaxInt64, Loc: loc}},
+				Query{User: user, Range: Range{From: day(2024, 3, 25), To: day(2024, 4, 2), Loc: loc}},
+				Query{User: user, Range: Range{From: day(2024, 3, 25) + 7*60_000 + 3, To: math.MaxInt64, Loc: loc}},
+			)
+		}
+	}
+	return qs
+}
+
+// TestBucketsMatchReference: what the live buckets answer equals what a
+// brute-force look at every session answers, for every zone and range.
+func TestBucketsMatchReference(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		w := randomWorld(seed, 400)
+		a := w.app(t)
+		for _, q := range queries(t) {
+			name := fmt.Sprintf("seed%d/%s/%q/%d", seed, q.Range.Loc, q.User, q.Range.From)
+			if got, want := a.Starts(q), w.reference(q); !equalStarts(got, want) {
+				t.Errorf("%s: Starts\n got %+v\nwant %+v", name, summaryOf(got), summaryOf(want))
+			}
+			if got, want := a.DailyActive(q), w.referenceDaily(q); !slices.Equal(got, want) {
+				t.Errorf("%s: DailyActive\n got %v\nwant %v", name, got, want)
+			}
+		}
+	}
+}
+
+func equalStarts(a, b Starts) bool {
+	return summaryOf(a) == summaryOf(b) && a.Grid == b.Grid && slices.Equal(a.Daily, b.Daily)
+}
+
+func summaryOf(s Starts) [6]int64 {
+	return [6]int64{s.Sessions, s.Ended, s.ActiveMs, s.EndedMs, s.ShortestMs, s.LongestMs}
+}
+
+func TestMidnightSplit(t *testing.T) {
+	a := NewApp()
+	id := uuid.New()
+	start := time.Date(2024, 1, 1, 23, 0, 0, 0, time.UTC).UnixMilli()
+	apply(t, a, event.Record{Kind: event.Start, User: "ann", Session: id, At: start})
+	apply(t, a, event.Record{Kind: event.End, User: "ann", Session: id, At: start + 2*hourMs + 30*60_000})
+	got := a.DailyActive(Query{Range: All()})
+	want := []DayCount{{Day: 19723, Count: hourMs}, {Day: 19724, Count: hourMs + 30*60_000}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if DateString(19723) != "2024-01-01" {
+		t.Fatal("day numbering")
+	}
+}
+
+func apply(t *testing.T, a *App, rec event.Record) {
+	t.Helper()
+	if err := a.Apply(&rec); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	a := NewApp()
+	id := uuid.New()
+	apply(t, a, event.Record{Kind: event.Start, User: "ann", Session: id, At: 10})
+	for _, tc := range []struct {
+		rec  event.Record
+		want error
+	}{
+		{event.Record{Kind: event.Start, User: "ann", Session: id, At: 10}, ErrDuplicateSession},
+		{event.Record{Kind: event.Pause, User: "ann", Session: uuid.New(), At: 10}, ErrUnknownSession},
+		{event.Record{Kind: event.Resume, User: "ann", Session: id, At: 10}, session.ErrConflict},
+		{event.Record{Kind: 99}, session.ErrKind},
+	} {
+		if err := a.Apply(&tc.rec); !errorsIs(err, tc.want) {
+			t.Errorf("%+v: err %v, want %v", tc.rec, err, tc.want)
+		}
+	}
+}
+
+func TestPages(t *testing.T) {
+	a := NewApp()
+	for _, r := range []event.Record{
+		{Kind: event.PageTrack, User: "ann", Page: "/b", SpentMs: 1500, At: 1000},
+		{Kind: event.PageTrack, User: "ann", Page: "/a", SpentMs: 500, At: 2000},
+		{Kind: event.PageTrack, User: "bob", Page: "/b", SpentMs: 250, At: 3000},
+	} {
+		apply(t, a, r)
+	}
+	all := a.Pages(Query{Range: All()})
+	want := []PageStat{{"/a", PageTotal{1, 500}}, {"/b", PageTotal{2, 1750}}}
+	if !slices.Equal(all, want) {
+		t.Fatalf("all: %v", all)
+	}
+	if got := a.Pages(Query{User: "bob", Range: All()}); !slices.Equal(got, []PageStat{{"/b", PageTotal{1, 250}}}) {
+		t.Fatalf("bob: %v", got)
+	}
+	r := All()
+	r.From, r.To = 1500, 3000
+	if got := a.Pages(Query{Range: r}); !slices.Equal(got, []PageStat{{"/a", PageTotal{1, 500}}}) {
+		t.Fatalf("range: %v", got)
+	}
+	if got := a.Pages(Query{User: "nobody", Range: r}); len(got) != 0 {
+		t.Fatalf("nobody: %v", got)
+	}
+}
+
+func TestTimelinePages(t *testing.T) {
+	w := randomWorld(7, 95)
+	a := w.app(t)
+	var seen []*session.Session
+	var after *Cursor
+	for pages := 0; ; pages++ {
+		list, next := a.Timeline(Query{Range: All()}, after, 10)
+		seen = append(seen, list...)
+		if next == nil {
+			if pages != 9 {
+				t.Fatalf("%d pages, want 10", pages+1)
+			}
+			break
+		}
+		after = next
+	}
+	if len(seen) != 95 {
+		t.Fatalf("%d sessions, want 95", len(seen))
+	}
+	if !slices.IsSortedFunc(seen, sessionOrder) {
+		t.Fatal("timeline not in start order")
+	}
+}
