@@ -45,6 +45,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the engine's and protoactor's logs; nil discards.
 	Logger *slog.Logger
+	// State is the state to start from (a snapshot plus the log replayed
+	// onto it); nil starts empty. The engine takes it over.
+	State *analytics.State
 }
 
 // Engine is the actor system with its session and aggregator actors.
@@ -94,11 +97,24 @@ func New(cfg Config) *Engine {
 		apps:    make(map[string]*actor.PID),
 		stop:    make(chan struct{}),
 	}
+	if cfg.State != nil {
+		e.restore(cfg.State)
+	}
 	if cfg.SessionTimeout > 0 {
 		e.done.Add(1)
 		go e.sweepLoop()
 	}
 	return e
+}
+
+// restore spawns an aggregator per app of st and an actor per live session.
+func (e *Engine) restore(st *analytics.State) {
+	for name, app := range st.Apps {
+		pid := e.spawnApp(name, app)
+		app.Live(func(s *session.Session) {
+			e.spawnSession(name, pid, s.Clone(), s.LastSeen)
+		})
+	}
 }
 
 // Close stops the idle sweep and the actor system.
@@ -146,12 +162,22 @@ func (e *Engine) appPID(app string, create bool) *actor.PID {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if pid = e.apps[app]; pid == nil {
-		state := analytics.NewApp()
-		pid = e.root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-			return &appActor{app: state, eng: e, name: app}
-		}))
-		e.apps[app] = pid
+		pid = e.spawnAppLocked(app, analytics.NewApp())
 	}
+	return pid
+}
+
+func (e *Engine) spawnApp(name string, state *analytics.App) *actor.PID {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.spawnAppLocked(name, state)
+}
+
+func (e *Engine) spawnAppLocked(name string, state *analytics.App) *actor.PID {
+	pid := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor {
+		return &appActor{app: state, eng: e, name: name}
+	}))
+	e.apps[name] = pid
 	return pid
 }
 

@@ -246,3 +246,32 @@ func BenchmarkStartEnd(b *testing.B) {
 		}
 	})
 }
+
+func TestRestoreFromState(t *testing.T) {
+	st := analytics.NewState()
+	open, ended := uuid.New(), uuid.New()
+	for _, rec := range []event.Record{
+		{Kind: event.Start, App: "shop", User: "ann", Session: open, At: 100, Logged: 100},
+		{Kind: event.Start, App: "shop", User: "ann", Session: ended, At: 200, Logged: 200},
+		{Kind: event.End, App: "shop", User: "ann", Session: ended, At: 300, Logged: 300},
+		{Kind: event.PageTrack, App: "blog", User: "bob", Page: "/", SpentMs: 10, At: 5, Logged: 5},
+	} {
+		if err := st.Apply(&rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEngine(t, Config{State: st})
+	if _, err := e.Transition(event.Pause, "shop", "ann", open, 150, false); err != nil {
+		t.Fatalf("the restored live session does not take a pause: %v", err)
+	}
+	if _, err := e.Transition(event.Pause, "shop", "ann", ended, 400, false); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("the restored ended session: %v", err)
+	}
+	sum, _ := e.Starts("shop", analytics.Query{Range: analytics.All()})
+	if sum.Sessions != 2 || sum.Ended != 1 || sum.ActiveMs != 150 {
+		t.Fatalf("restored counters %+v", sum)
+	}
+	if pages, _ := e.Pages("blog", analytics.Query{Range: analytics.All()}); len(pages) != 1 {
+		t.Fatalf("restored pages %+v", pages)
+	}
+}

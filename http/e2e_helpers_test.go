@@ -305,22 +305,28 @@ func mustJSON(tb testing.TB, v any) string {
 	return string(b)
 }
 
-// canonical decodes JSON text or re-encodes a value, so that two JSON
-// values compare with reflect.DeepEqual whatever their key order.
-func canonical(tb testing.TB, v any) any {
+// canonical decodes JSON text, so that two JSON values compare with
+// reflect.DeepEqual whatever their key order.
+func canonical(tb testing.TB, text []byte) any {
 	tb.Helper()
 	var out any
-	if err := json.Unmarshal([]byte(mustJSON(tb, v)), &out); err != nil {
-		tb.Fatalf("canonical %v: %v", v, err)
+	if err := json.Unmarshal(text, &out); err != nil {
+		tb.Fatalf("canonical %s: %v", text, err)
 	}
 	return out
 }
 
-// wantJSON checks that got equals the JSON text want, exactly.
+// wantJSON checks that got, encoded as JSON, equals the JSON text want.
 func wantJSON(tb testing.TB, what string, got any, want string) {
 	tb.Helper()
-	if g, w := canonical(tb, got), canonical(tb, want); !reflect.DeepEqual(g, w) {
-		tb.Errorf("%s:\n got %s\nwant %s", what, mustJSON(tb, g), mustJSON(tb, w))
+	raw, err := json.Marshal(got)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if g, w := canonical(tb, raw), canonical(tb, []byte(want)); !reflect.DeepEqual(g, w) {
+		gb, _ := json.Marshal(g)
+		wb, _ := json.Marshal(w)
+		tb.Errorf("%s:\n got %s\nwant %s", what, gb, wb)
 	}
 }
 

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"encoding/json"
 	"maps"
 
 	"github.com/valyala/fasthttp"
@@ -38,11 +37,7 @@ func validateToken(c *call) error {
 	if err := c.authorize(c.claims.Subject); err != nil {
 		return err
 	}
-	return c.ok("Token is valid", map[string]any{
-		"user":       c.claims.Subject,
-		"app":        c.app,
-		"token_info": c.claims.Raw,
-	})
+	return c.ok("Token is valid", &validAnswer{User: c.claims.Subject, App: c.app, TokenInfo: c.claims.Raw})
 }
 
 func tokenInfo(c *call) error {
@@ -79,16 +74,12 @@ func startSession(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok("Session started successfully", map[string]any{
-		"session_id": started.ID.String(),
-		"user":       user,
-		"app":        c.app,
-		"start_time": stamp(started.Start),
-		"status":     "active",
+	return c.ok("Session started successfully", &startAnswer{
+		SessionID: started.ID.String(), User: user, App: c.app, StartTime: stamp(started.Start), Status: "active",
 	})
 }
 
-func transition(c *call, kind event.Kind, message, timeKey string) error {
+func transition(c *call, kind event.Kind, message string) error {
 	user, err := c.writeTarget()
 	if err != nil {
 		return err
@@ -105,24 +96,30 @@ func transition(c *call, kind event.Kind, message, timeKey string) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"session_id": id.String(), "status": res.Status.String(), timeKey: stamp(res.At)}
-	if kind == event.End {
-		data["total_duration"] = duration(res.ActiveMs)
-		data["elapsed_duration"] = duration(res.ElapsedMs)
+	ts := stamp(res.At)
+	data := &transitionAnswer{SessionID: id.String(), Status: res.Status.String()}
+	switch kind {
+	case event.Pause:
+		data.PauseTime = &ts
+	case event.Resume:
+		data.ResumeTime = &ts
+	case event.End:
+		data.EndTime = &ts
+		data.TotalDuration, data.ElapsedDuration = optDuration(res.ActiveMs, true), optDuration(res.ElapsedMs, true)
 	}
 	return c.ok(message, data)
 }
 
 func pauseSession(c *call) error {
-	return transition(c, event.Pause, "Session paused successfully", "pause_time")
+	return transition(c, event.Pause, "Session paused successfully")
 }
 
 func resumeSession(c *call) error {
-	return transition(c, event.Resume, "Session resumed successfully", "resume_time")
+	return transition(c, event.Resume, "Session resumed successfully")
 }
 
 func endSession(c *call) error {
-	return transition(c, event.End, "Session ended successfully", "end_time")
+	return transition(c, event.End, "Session ended successfully")
 }
 
 // Page tracking.
@@ -147,11 +144,7 @@ func trackPage(c *call) error {
 	if err := c.s.cfg.Engine.TrackPage(c.app, user, page, at, spentMs); err != nil {
 		return err
 	}
-	return c.ok("Page visit tracked successfully", map[string]any{
-		"page":       page,
-		"time_spent": json.RawMessage(raw),
-		"timestamp":  stamp(at),
-	})
+	return c.ok("Page visit tracked successfully", &trackAnswer{Page: page, TimeSpent: raw, Timestamp: stamp(at)})
 }
 
 // Analytics.

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/sessionserver/sessionserver/actors/analytics"
@@ -273,4 +274,36 @@ func renderPageStats(pages []analytics.PageStat) map[string]pageStat {
 type timelineResult struct {
 	list []*session.Session
 	next *string
+}
+
+type startAnswer struct {
+	SessionID string `json:"session_id"`
+	User      string `json:"user"`
+	App       string `json:"app"`
+	StartTime stamp  `json:"start_time"`
+	Status    string `json:"status"`
+}
+
+// transitionAnswer answers pause, resume and end; the time key depends on
+// the transition.
+type transitionAnswer struct {
+	SessionID       string    `json:"session_id"`
+	Status          string    `json:"status"`
+	PauseTime       *stamp    `json:"pause_time,omitempty"`
+	ResumeTime      *stamp    `json:"resume_time,omitempty"`
+	EndTime         *stamp    `json:"end_time,omitempty"`
+	TotalDuration   *duration `json:"total_duration,omitempty"`
+	ElapsedDuration *duration `json:"elapsed_duration,omitempty"`
+}
+
+type trackAnswer struct {
+	Page      string          `json:"page"`
+	TimeSpent json.RawMessage `json:"time_spent"`
+	Timestamp stamp           `json:"timestamp"`
+}
+
+type validAnswer struct {
+	User      string         `json:"user"`
+	App       string         `json:"app"`
+	TokenInfo map[string]any `json:"token_info"`
 }

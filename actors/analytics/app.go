@@ -90,6 +90,7 @@ func insertSorted(list []*session.Session, s *session.Session) []*session.Sessio
 func (a *App) user(name string) *user {
 	u := a.users[name]
 	if u == nil {
+		name = strings.Clone(name)
 		u = &user{id: uint32(len(a.userNames))}
 		a.users[name] = u
 		a.userNames = append(a.userNames, name)
@@ -117,15 +118,27 @@ func (a *App) start(rec *event.Record) error {
 	if _, dup := a.sessions[rec.Session]; dup {
 		return fmt.Errorf("%w: %s", ErrDuplicateSession, rec.Session)
 	}
-	u := a.user(rec.User)
-	s := session.New(rec.Session, a.userNames[u.id], rec.At)
+	s := session.New(rec.Session, rec.User, rec.At)
 	s.LastSeen = rec.Logged
+	a.addSession(s)
+	return nil
+}
+
+// addSession indexes a session and adds what it has done so far to the
+// counters (a new session, or one read back from a snapshot).
+func (a *App) addSession(s *session.Session) {
+	u := a.user(s.User)
+	s.User = a.userNames[u.id]
 	a.sessions[s.ID] = s
-	a.live[s.ID] = s
 	a.all = insertSorted(a.all, s)
 	u.sessions = insertSorted(u.sessions, s)
 	a.agg.AddStart(s.Start)
-	return nil
+	s.EachInterval(func(from, to int64) { a.agg.AddInterval(s.Start, from, to) })
+	if s.Status == session.Ended {
+		a.agg.AddEnd(s.Start, s.ActiveMs())
+	} else {
+		a.live[s.ID] = s
+	}
 }
 
 func (a *App) transition(rec *event.Record) error {
@@ -150,26 +163,37 @@ func (a *App) transition(rec *event.Record) error {
 
 func (a *App) track(rec *event.Record) {
 	u := a.user(rec.User)
-	id, ok := a.pageIdx[rec.Page]
+	a.addTrack(track{at: rec.At, ms: rec.SpentMs, page: a.pageID(rec.Page), user: u.id})
+}
+
+// pageID interns a page name.
+func (a *App) pageID(page string) uint32 {
+	id, ok := a.pageIdx[page]
 	if !ok {
 		id = uint32(len(a.pageNames))
-		a.pageIdx[rec.Page] = id
-		a.pageNames = append(a.pageNames, strings.Clone(rec.Page))
+		page = strings.Clone(page)
+		a.pageIdx[page] = id
+		a.pageNames = append(a.pageNames, page)
 		a.pages = append(a.pages, PageTotal{})
 	}
-	a.pages[id].Visits++
-	a.pages[id].Ms += rec.SpentMs
+	return id
+}
+
+func (a *App) addTrack(t track) {
+	a.pages[t.page].Visits++
+	a.pages[t.page].Ms += t.ms
+	u := a.users[a.userNames[t.user]]
 	if u.pages == nil {
 		u.pages = make(map[uint32]*PageTotal)
 	}
-	pt := u.pages[id]
+	pt := u.pages[t.page]
 	if pt == nil {
 		pt = new(PageTotal)
-		u.pages[id] = pt
+		u.pages[t.page] = pt
 	}
 	pt.Visits++
-	pt.Ms += rec.SpentMs
-	a.tracks = append(a.tracks, track{at: rec.At, ms: rec.SpentMs, page: id, user: u.id})
+	pt.Ms += t.ms
+	a.tracks = append(a.tracks, t)
 }
 
 // Session returns the app's copy of a session (do not modify it).

@@ -9,16 +9,17 @@
 //
 // # Happy path
 //
-//	secret, err := auth.LoadOrCreateSecret(dataDir)          // or the -jwt-secret value
-//	v, err := auth.NewHS256(secret)                           // or auth.NewFromPEM(pemFileBytes)
-//	tok, err := auth.ParseBearer(header.Peek("Authorization")) // "Bearer <jwt>"
-//	claims, err := v.Verify(tok, time.Now())                  // errors.Is(err, auth.ErrUnauthorized) -> 401
-//	err = claims.Authorize(body.App, body.User)               // errors.Is(err, auth.ErrForbidden)    -> 403
+//	secret, err := auth.LoadOrCreateSecret(dataDir)            // or the -jwt-secret value
+//	v, err := auth.NewHS256(secret)                             // or auth.NewFromPEM(pemFileBytes)
+//	tok, err := auth.ParseBearer(header.Peek("Authorization"))  // "Bearer <jwt>"
+//	claims, err := v.Verify(tok, time.Now())                    // errors.Is(err, auth.ErrUnauthorized) -> 401
+//	err = claims.Authorize(body.App, body.User)                 // errors.Is(err, auth.ErrForbidden)    -> 403
 //
-// Every error wraps exactly one of [ErrUnauthorized] (answer 401 with
-// `WWW-Authenticate: Bearer`) or [ErrForbidden] (answer 403), or, for the set-up
-// functions, [ErrEmptySecret], [ErrKey] or [ErrSign]. The text after the sentinel
-// is a reason a client developer can act on ("auth: unauthorized: token expired").
+// Errors of ParseBearer and Verify wrap [ErrUnauthorized] (answer 401 with
+// `WWW-Authenticate: Bearer`), errors of Authorize wrap [ErrForbidden] (answer
+// 403). The text after the sentinel is a reason a client developer can act on
+// ("auth: unauthorized: token expired"). The set-up functions use
+// [ErrEmptySecret], [ErrKey] and [ErrSign], or wrap the operating system's error.
 //
 // # What a token must be
 //
@@ -50,8 +51,8 @@
 // # Speed
 //
 // A Verifier keeps a bounded cache of tokens it has verified (by their exact
-// bytes, at most 65536 tokens of at most 1 KiB each, each kept no longer than
-// its exp plus leeway). A cached token still has its time window checked
+// bytes, at most 65536 tokens of at most 1 KiB each; a full cache drops an
+// expired entry or else a random one). A cached token still has its time window checked
 // against the now of every call, so the cache never changes an answer; it only
 // skips the base64, JSON and signature work. Claims.Raw of a cached token is
 // shared between callers and must be treated as read-only.

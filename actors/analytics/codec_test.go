@@ -1,0 +1,149 @@
+package analytics
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/sessionserver/sessionserver/actors/event"
+)
+
+func buildState(t testing.TB, seed uint64, n int) *State {
+	t.Helper()
+	w := randomWorld(seed, n)
+	s := NewState()
+	for i := range w.recs {
+		rec := w.recs[i]
+		if err := s.Apply(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			track := event.Record{Kind: event.PageTrack, App: rec.App, User: rec.User, Page: "/p" + rec.User, SpentMs: int64(i), At: rec.At}
+			if err := s.Apply(&track); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	other := event.Record{Kind: event.PageTrack, App: "other", User: "x", Page: "/", SpentMs: 5, At: 1}
+	if err := s.Apply(&other); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	s := buildState(t, 11, 500)
+	var buf bytes.Buffer
+	if err := WriteState(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadState(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Names(), s.Names()) {
+		t.Fatalf("apps %v, want %v", got.Names(), s.Names())
+	}
+	for _, name := range s.Names() {
+		want, have := s.Apps[name], got.Apps[name]
+		if !reflect.DeepEqual(have.agg, want.agg) {
+			t.Errorf("%s: counters differ after a round trip", name)
+		}
+		if !reflect.DeepEqual(have.pages, want.pages) || !reflect.DeepEqual(have.tracks, want.tracks) {
+			t.Errorf("%s: pages differ", name)
+		}
+		if len(have.all) != len(want.all) || len(have.live) != len(want.live) {
+			t.Fatalf("%s: %d sessions (%d live), want %d (%d)", name, len(have.all), len(have.live), len(want.all), len(want.live))
+		}
+		for i := range want.all {
+			if !reflect.DeepEqual(have.all[i], want.all[i]) {
+				t.Fatalf("%s: session %d: %+v, want %+v", name, i, have.all[i], want.all[i])
+			}
+		}
+		for u := range want.users {
+			if !reflect.DeepEqual(have.users[u].pages, want.users[u].pages) || len(have.users[u].sessions) != len(want.users[u].sessions) {
+				t.Errorf("%s: user %s differs", name, u)
+			}
+		}
+	}
+	var again bytes.Buffer
+	if err := WriteState(&again, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.Bytes(), buf.Bytes()) {
+		t.Fatal("encoding is not deterministic")
+	}
+}
+
+func TestReadStateRejects(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteState(&buf, buildState(t, 3, 50)); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"version", append([]byte{9}, good[1:]...)},
+		{"truncated", good[:len(good)/2]},
+		{"huge count", []byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
+	} {
+		if _, err := ReadState(bytes.NewReader(tc.b)); !errors.Is(err, ErrCodec) {
+			t.Errorf("%s: err %v, want ErrCodec", tc.name, err)
+		}
+	}
+}
+
+func FuzzReadState(f *testing.F) {
+	var buf bytes.Buffer
+	if err := WriteState(&buf, buildState(f, 5, 20)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte{1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ReadState(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := WriteState(&out, s); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadState(&out); err != nil {
+			t.Fatalf("a state that decoded does not decode again: %v", err)
+		}
+	})
+}
+
+func BenchmarkWriteState(b *testing.B) {
+	s := buildState(b, 1, 100_000)
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		buf.Reset()
+		if err := WriteState(&buf, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len())/100_000, "bytes/session")
+}
+
+func BenchmarkReadState(b *testing.B) {
+	s := buildState(b, 1, 100_000)
+	var buf bytes.Buffer
+	if err := WriteState(&buf, s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(buf.Len()))
+	for i := 0; i < b.N; i++ {
+		if _, err := ReadState(bytes.NewReader(buf.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*100_000/b.Elapsed().Seconds(), "sessions/s")
+}

@@ -1,0 +1,209 @@
+package http_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestE2EBadJSON checks 400 for a body that is not one JSON object, on
+// session writes, reads, and the public track endpoint.
+func TestE2EBadJSON(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	bodies := []string{
+		``,
+		`   `,
+		`null`,
+		`[]`,
+		`[{"app":"shop"}]`,
+		`"shop"`,
+		`42`,
+		`true`,
+		`{"app":`,
+		`{"app":"shop",}`,
+		`{'app':'shop'}`,
+		`{"app":"shop"} {}`,
+		`{"app":"shop"} x`,
+		"{\"app\":\"sh\xffop\"",
+	}
+	paths := []string{"/api/sessions/start", "/api/sessions/stats", "/api/pages/track", "/api/sessions/public-summary"}
+	for _, b := range bodies {
+		for _, p := range paths {
+			r := ts.post(t, p, ts.admin(t), b)
+			if r.Code != http.StatusBadRequest {
+				t.Errorf("POST %s %q: want 400, got %s", p, b, r)
+				continue
+			}
+			wantError(t, r, http.StatusBadRequest, "")
+		}
+	}
+}
+
+// TestE2EBodyTooLarge checks 413, as a JSON envelope, for a body over
+// 64 KiB, and that a body just under it is read.
+func TestE2EBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	padded := func(size int) string {
+		head := `{"app":"shop","user":"ann","pad":"`
+		return head + strings.Repeat("x", size-len(head)-2) + `"}`
+	}
+	for _, path := range []string{"/api/sessions/start", "/api/pages/track", "/api/health"} {
+		r := ts.post(t, path, ts.admin(t), padded(65<<10))
+		wantError(t, r, http.StatusRequestEntityTooLarge, "")
+	}
+	if r := ts.post(t, "/api/sessions/start", ts.admin(t), padded(64<<10)); r.Code != http.StatusOK {
+		t.Errorf("a body of exactly 64 KiB: want 200, got %s", r)
+	}
+	if r := ts.post(t, "/api/sessions/start", ts.admin(t), padded(63<<10)); r.Code != http.StatusOK {
+		t.Errorf("a body of 63 KiB: want 200, got %s", r)
+	}
+}
+
+// TestE2EFieldRules checks every field rule of the contract's section 4:
+// a 422 whose details name the field; and the values just inside the
+// limits pass.
+func TestE2EFieldRules(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	id := ts.start(t, "shop", "ann", "2024-01-01T10:00:00Z")
+	long := func(prefix string, n int) string { return prefix + strings.Repeat("a", n-len(prefix)) }
+	start := func(kv ...any) obj { return with(obj{"app": "shop", "user": "ann"}, kv...) }
+	pause := func(kv ...any) obj {
+		return with(obj{"app": "shop", "user": "ann", "session_id": id, "time": "2024-01-01T10:00:00Z"}, kv...)
+	}
+	track := func(kv ...any) obj { return with(obj{"app": "shop", "user": "ann", "page": "/p", "timespent": 1}, kv...) }
+	read := func(kv ...any) obj { return with(obj{"app": "shop"}, kv...) }
+	const (
+		startP = "/api/sessions/start"
+		pauseP = "/api/sessions/pause"
+		trackP = "/api/pages/track"
+		statsP = "/api/sessions/stats"
+		lineP  = "/api/sessions/timeline"
+		pagesP = "/api/pages/stats"
+	)
+	cases := []struct {
+		name  string
+		path  string
+		body  obj
+		field string // "" means the request passes
+	}{
+		{"app missing", startP, start("app", nil), "app"},
+		{"app empty", startP, start("app", ""), "app"},
+		{"app too long", startP, start("app", long("shop", 129)), "app"},
+		{"app 128 bytes", startP, start("app", long("shop", 128)), ""},
+		{"app a number", startP, start("app", 7), "app"},
+		{"app an object", statsP, read("app", obj{"x": 1}), "app"},
+		{"app missing on read", statsP, read("app", nil), "app"},
+		{"app missing on public read", "/api/sessions/public-summary", read("app", nil), "app"},
+		{"app missing on track", trackP, track("app", nil), "app"},
+		{"app missing on validate-token", "/api/auth/validate-token", read("app", nil), "app"},
+
+		{"user missing on start", startP, start("user", nil), "user"},
+		{"user empty on start", startP, start("user", ""), "user"},
+		{"user too long on start", startP, start("user", long("u", 257)), "user"},
+		{"user 256 bytes", startP, start("user", long("u", 256)), ""},
+		{"user a number", startP, start("user", 1), "user"},
+		{"user missing on pause", pauseP, pause("user", nil), "user"},
+		{"user missing on track", trackP, track("user", nil), "user"},
+		{"user too long on read", statsP, read("user", long("u", 257)), "user"},
+		{"user a list on read", statsP, read("user", []string{"ann"}), "user"},
+
+		{"time malformed", startP, start("time", "yesterday"), "time"},
+		{"time impossible date", startP, start("time", "2024-02-30T00:00:00Z"), "time"},
+		{"time hour 24", startP, start("time", "2024-01-01T24:00:00Z"), "time"},
+		{"time a date only", startP, start("time", "2024-01-01"), "time"},
+		{"time ten fraction digits", startP, start("time", "2024-01-01T00:00:00.1234567890Z"), "time"},
+		{"time a number", startP, start("time", 1704067200), "time"},
+		{"time bad offset", pauseP, pause("time", "2024-01-01T10:00:00+25:00"), "time"},
+		{"time on track", trackP, track("time", "noon"), "time"},
+
+		{"page missing", trackP, track("page", nil), "page"},
+		{"page empty", trackP, track("page", ""), "page"},
+		{"page without slash", trackP, track("page", "home"), "page"},
+		{"page a url", trackP, track("page", "https://x.example/"), "page"},
+		{"page too long", trackP, track("page", long("/", 2049)), "page"},
+		{"page 2048 bytes", trackP, track("page", long("/", 2048)), ""},
+		{"page a number", trackP, track("page", 5), "page"},
+
+		{"timespent missing", trackP, track("timespent", nil), "timespent"},
+		{"timespent negative", trackP, track("timespent", -1), "timespent"},
+		{"timespent tiny negative", trackP, track("timespent", -0.001), "timespent"},
+		{"timespent over a day", trackP, track("timespent", 86400.001), "timespent"},
+		{"timespent huge", trackP, track("timespent", 1e300), "timespent"},
+		{"timespent a string", trackP, track("timespent", "5"), "timespent"},
+		{"timespent a bool", trackP, track("timespent", true), "timespent"},
+		{"timespent zero", trackP, track("timespent", 0), ""},
+		{"timespent a day", trackP, track("timespent", 86400), ""},
+
+		{"tz unknown", statsP, read("tz", "Mars/Olympus_Mons"), "tz"},
+		{"tz Local", statsP, read("tz", "Local"), "tz"},
+		{"tz path", statsP, read("tz", "../../etc/passwd"), "tz"},
+		{"tz a number", statsP, read("tz", 5), "tz"},
+		{"tz known", statsP, read("tz", "Europe/Berlin"), ""},
+
+		{"from malformed", statsP, read("from", "2024-13-01"), "from"},
+		{"from a word", statsP, read("from", "yesterday"), "from"},
+		{"from slashes", pagesP, read("from", "2024/01/01"), "from"},
+		{"from a number", statsP, read("from", 20240101), "from"},
+		{"to malformed", statsP, read("to", "2024-01-32"), "to"},
+		{"to bad time", lineP, read("to", "2024-01-01T12:60:00Z"), "to"},
+		{"from after to", statsP, read("from", "2024-02-01", "to", "2024-01-01"), "from"},
+		{"from equals to (a day)", statsP, read("from", "2024-01-01", "to", "2024-01-01"), ""},
+		{"from equals to (an instant)", statsP, read("from", "2024-01-01T00:00:00Z", "to", "2024-01-01T00:00:00Z"), ""},
+
+		{"limit zero", lineP, read("limit", 0), "limit"},
+		{"limit negative", lineP, read("limit", -1), "limit"},
+		{"limit 10001", lineP, read("limit", 10001), "limit"},
+		{"limit a fraction", lineP, read("limit", 1.5), "limit"},
+		{"limit a string", lineP, read("limit", "10"), "limit"},
+		{"limit 10000", lineP, read("limit", 10000), ""},
+		{"limit 1", "/api/sessions/session-timeline-detail", read("limit", 1), ""},
+		{"limit 0 on detail", "/api/sessions/session-timeline-detail", read("limit", 0), "limit"},
+		{"limit 0 on public timeline", "/api/sessions/public-timeline", read("limit", 0), "limit"},
+		{"cursor junk", lineP, read("cursor", "!!!"), "cursor"},
+		{"cursor short", lineP, read("cursor", "abc"), "cursor"},
+		{"cursor a number", lineP, read("cursor", 5), "cursor"},
+		{"cursor on detail", "/api/sessions/session-timeline-detail", read("cursor", "AAAA"), "cursor"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := ts.post(t, c.path, ts.admin(t), c.body)
+			if c.field == "" {
+				if r.Code != http.StatusOK {
+					t.Fatalf("want 200, got %s", r)
+				}
+				return
+			}
+			wantError(t, r, http.StatusUnprocessableEntity, c.field)
+		})
+	}
+}
+
+// with returns a copy of m changed by kv pairs; a nil value deletes.
+func with(m obj, kv ...any) obj {
+	out := make(obj, len(m)+len(kv)/2)
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(out, kv[i].(string))
+			continue
+		}
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+// TestE2EUnknownFieldsIgnored checks that fields the contract does not name
+// are ignored.
+func TestE2EUnknownFieldsIgnored(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	d := ts.data(t, "/api/sessions/start", ts.admin(t), obj{"app": "shop", "user": "ann", "color": "red", "nested": obj{"a": []int{1}}})
+	if d["status"] != "active" {
+		t.Errorf("start with unknown fields: %v", d)
+	}
+}
