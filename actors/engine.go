@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -64,6 +65,8 @@ type Engine struct {
 
 	stop chan struct{}
 	done sync.WaitGroup
+
+	active, paused, started atomic.Int64
 }
 
 // New starts an engine.
@@ -111,7 +114,9 @@ func New(cfg Config) *Engine {
 func (e *Engine) restore(st *analytics.State) {
 	for name, app := range st.Apps {
 		pid := e.spawnApp(name, app)
+		e.started.Add(int64(app.Sessions()))
 		app.Live(func(s *session.Session) {
+			e.count(s.Status, 1)
 			e.spawnSession(name, pid, s.Clone(), s.LastSeen)
 		})
 	}
@@ -192,16 +197,38 @@ func (e *Engine) apply(ctx actor.Context, st *sessionState, rec *event.Record) e
 	if err := e.journal.Append(rec); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	before := st.s.Status
 	if _, err := st.s.Apply(rec.Kind, rec.At); err != nil {
 		// Check passed a moment ago in this same actor: a bug.
 		panic(fmt.Sprintf("actors: logged record does not apply: %v", err))
 	}
 	st.s.LastSeen = rec.Logged
+	e.count(before, -1)
+	e.count(st.s.Status, 1)
 	ctx.Send(st.appPID, &applied{Rec: *rec})
 	if st.s.Status == session.Ended {
 		ctx.Poison(ctx.Self())
 	}
 	return nil
+}
+
+// count moves the live-session gauges.
+func (e *Engine) count(st session.Status, delta int64) {
+	switch st {
+	case session.Active:
+		e.active.Add(delta)
+	case session.Paused:
+		e.paused.Add(delta)
+	}
+}
+
+// Counts are the engine's session gauges: open sessions by state, and
+// sessions ever started (in this data folder).
+type Counts struct{ Active, Paused, Started int64 }
+
+// Counts returns the session gauges.
+func (e *Engine) Counts() Counts {
+	return Counts{Active: e.active.Load(), Paused: e.paused.Load(), Started: e.started.Load()}
 }
 
 // Started is the answer to Start.
@@ -222,6 +249,8 @@ func (e *Engine) Start(app, user string, atMs int64) (Started, error) {
 	}
 	appPID := e.appPID(app, true)
 	e.root.Send(appPID, &applied{Rec: rec})
+	e.started.Add(1)
+	e.count(session.Active, 1)
 	e.spawnSession(app, appPID, session.New(id, user, atMs), rec.Logged)
 	return Started{ID: id, Start: atMs}, nil
 }

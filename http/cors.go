@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/valyala/fasthttp"
@@ -31,7 +32,7 @@ func (p corsPolicy) apply(ctx *fasthttp.RequestCtx, rt *route) {
 	switch {
 	case p.any:
 		h.Set("Access-Control-Allow-Origin", "*")
-	case slices.Contains(p.origins, string(origin)):
+	case slices.Contains(p.origins, canonicalOrigin(origin)):
 		h.SetBytesV("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
 	default:
@@ -43,4 +44,10 @@ func (p corsPolicy) apply(ctx *fasthttp.RequestCtx, rt *route) {
 		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 		h.Set("Access-Control-Max-Age", "600")
 	}
+}
+
+// canonicalOrigin puts an Origin header in the form the configuration
+// stores origins in: lower case, no trailing slash.
+func canonicalOrigin(origin []byte) string {
+	return string(bytes.TrimSuffix(bytes.ToLower(origin), []byte("/")))
 }

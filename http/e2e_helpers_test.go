@@ -28,8 +28,11 @@ import (
 )
 
 // baseTime is where every test server's manual clock starts: Monday
-// 2024-06-03 12:00 UTC. Event times in the tests lie before it.
-var baseTime = time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC)
+// 2025-01-06 12:00 UTC. Event times in the tests lie before it.
+var baseTime = time.Date(2025, 1, 6, 12, 0, 0, 0, time.UTC)
+
+// testAskTimeout bounds the engine's waits for its actors in the tests.
+const testAskTimeout = 3 * time.Second
 
 // testSecret is the HS256 secret of every test server.
 var testSecret = []byte("e2e-test-secret-0123456789abcdef")
@@ -67,7 +70,8 @@ type testServer struct {
 }
 
 // startServer starts the real server on 127.0.0.1:0 with public endpoints
-// on, an HS256 verifier for testSecret and a manual clock at baseTime; opts
+// on, an HS256 verifier for testSecret, an engine AskTimeout of
+// testAskTimeout and a manual clock at baseTime; opts
 // change that. The server, engine and client are closed at the test's end.
 func startServer(tb testing.TB, opts ...func(*serverOptions)) *testServer {
 	tb.Helper()
@@ -75,7 +79,13 @@ func startServer(tb testing.TB, opts ...func(*serverOptions)) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := &serverOptions{http: sshttp.Config{Verifier: v, PublicEndpoints: true}}
+	o := &serverOptions{
+		http: sshttp.Config{Verifier: v, PublicEndpoints: true},
+		// A request that reaches a session actor while it stops after an
+		// end is dropped and answered only when the ask times out (see
+		// TestE2EPromptAnswerAfterEnd); 3 s instead of 10 s bounds that stall.
+		engine: actors.Config{AskTimeout: testAskTimeout},
+	}
 	for _, opt := range opts {
 		opt(o)
 	}

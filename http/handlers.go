@@ -20,8 +20,8 @@ func healthAnswer(c *call, message string) error {
 func rootHealth(c *call) error { return healthAnswer(c, "Session Server is running") }
 
 func apiHealth(c *call) error {
-	if c.s.recovering.Load() {
-		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is still recovering its state", details: "recovering", err: ErrRecovering}
+	if c.s.recovering() {
+		return errRecovering()
 	}
 	return healthAnswer(c, "API is healthy")
 }
@@ -70,7 +70,7 @@ func startSession(c *call) error {
 	if err != nil {
 		return err
 	}
-	started, err := c.s.cfg.Engine.Start(c.app, user, at)
+	started, err := c.eng.Start(c.app, user, at)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func transition(c *call, kind event.Kind, message string) error {
 	if err != nil {
 		return err
 	}
-	res, err := c.s.cfg.Engine.Transition(kind, c.app, user, id, at, atNow)
+	res, err := c.eng.Transition(kind, c.app, user, id, at, atNow)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func trackPage(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := c.s.cfg.Engine.TrackPage(c.app, user, page, at, spentMs); err != nil {
+	if err := c.eng.TrackPage(c.app, user, page, at, spentMs); err != nil {
 		return err
 	}
 	return c.ok("Page visit tracked successfully", &trackAnswer{Page: page, TimeSpent: raw, Timestamp: stamp(at)})
@@ -166,7 +166,7 @@ func (c *call) starts() (*analytics.Starts, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.s.cfg.Engine.Starts(c.app, q)
+	st, err := c.eng.Starts(c.app, q)
 	return &st, err
 }
 
@@ -208,7 +208,7 @@ func dailyTimeSpent(c *call) error {
 	if err != nil {
 		return err
 	}
-	days, err := c.s.cfg.Engine.DailyActive(c.app, q)
+	days, err := c.eng.DailyActive(c.app, q)
 	if err != nil {
 		return err
 	}
@@ -220,7 +220,7 @@ func (c *call) pages() ([]analytics.PageStat, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.s.cfg.Engine.Pages(c.app, q)
+	return c.eng.Pages(c.app, q)
 }
 
 func timeByPage(c *call) error {
@@ -252,7 +252,7 @@ func (c *call) timelinePage() (*timelineResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := c.s.cfg.Engine.Timeline(c.app, q, after, limit)
+	list, next, err := c.eng.Timeline(c.app, q, after, limit)
 	return &timelineResult{list: list, next: encodeCursor(next)}, err
 }
 

@@ -6,6 +6,7 @@ import (
 
 // route is one endpoint.
 type route struct {
+	path    string
 	methods string // the Allow header: "POST" or "GET, POST"
 	auth    bool   // a bearer token is required
 	public  bool   // answered only with -public-endpoints
@@ -31,7 +32,7 @@ func (s *Server) routeTable() map[string]*route {
 	health := func(h func(*call) error) *route {
 		return &route{methods: "GET, POST", health: true, limited: true, handle: h}
 	}
-	return map[string]*route{
+	table := map[string]*route{
 		"/":                                     health(rootHealth),
 		"/api/health":                           health(apiHealth),
 		"/api/auth/health":                      health(authHealth),
@@ -54,4 +55,8 @@ func (s *Server) routeTable() map[string]*route {
 		"/api/pages/track":                      {methods: "POST", limited: true, handle: trackPage},
 		"/api/pages/stats":                      post(pageStats),
 	}
+	for path, rt := range table {
+		rt.path = path
+	}
+	return table
 }

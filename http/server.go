@@ -17,6 +17,7 @@ import (
 	"github.com/sessionserver/sessionserver/actors"
 	"github.com/sessionserver/sessionserver/http/auth"
 	"github.com/sessionserver/sessionserver/http/isotime"
+	"github.com/sessionserver/sessionserver/metrics"
 )
 
 // MaxBody is the largest request body accepted (413 above).
@@ -24,6 +25,9 @@ const MaxBody = 64 << 10
 
 // Config configures a Server.
 type Config struct {
+	// Engine answers the requests. When nil, the server answers health
+	// checks and 503 for the rest until Ready hands it the engine (while
+	// the state is recovered).
 	Engine          *actors.Engine
 	Verifier        *auth.Verifier
 	PublicEndpoints bool     // false: public-summary and public-timeline answer 404
@@ -31,6 +35,8 @@ type Config struct {
 	PublicRateLimit float64  // requests/s per client address on public endpoints; 0: off
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Metrics, when set, counts every request and answers GET /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP front end.
@@ -42,7 +48,8 @@ type Server struct {
 	srv        *fasthttp.Server
 	cors       corsPolicy
 	limiter    *rateLimiter
-	recovering atomic.Bool
+	engine     atomic.Pointer[actors.Engine]
+	forced     atomic.Bool // SetRecovering
 }
 
 // New builds a Server.
@@ -58,6 +65,9 @@ func New(cfg Config) *Server {
 		s.limiter = newRateLimiter(cfg.PublicRateLimit, cfg.Now)
 	}
 	s.routes = s.routeTable()
+	if cfg.Engine != nil {
+		s.engine.Store(cfg.Engine)
+	}
 	s.srv = &fasthttp.Server{
 		Handler:                       s.Handle,
 		ErrorHandler:                  s.transportError,
@@ -73,8 +83,20 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// SetRecovering makes /api/health answer 503 while the state is rebuilt.
-func (s *Server) SetRecovering(v bool) { s.recovering.Store(v) }
+// Ready hands the server its engine once the state is recovered; until
+// then /api/health and every engine route answer 503.
+func (s *Server) Ready(eng *actors.Engine) { s.engine.Store(eng) }
+
+// SetRecovering forces (or lifts) the answers of a recovering server
+// while an engine is present, for example during a restore.
+func (s *Server) SetRecovering(v bool) { s.forced.Store(v) }
+
+// recovering reports whether requests must wait for the state.
+func (s *Server) recovering() bool { return s.forced.Load() || s.engine.Load() == nil }
+
+func errRecovering() error {
+	return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is still recovering its state; retry shortly", details: "recovering", err: ErrRecovering}
+}
 
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
@@ -100,32 +122,66 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 
 // Handle is the fasthttp handler of every request.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
+	if s.cfg.Metrics == nil {
+		s.handle(ctx)
+		return
+	}
+	began := time.Now()
+	label := s.handle(ctx)
+	s.cfg.Metrics.ObserveRequest(label, ctx.Response.StatusCode(), time.Since(began))
+}
+
+// handle answers one request and returns its route's label for metrics.
+func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
+	if string(ctx.Path()) == "/metrics" && s.cfg.Metrics != nil {
+		s.serveMetrics(ctx)
+		return "/metrics"
+	}
 	rt := s.routes[string(ctx.Path())]
 	if rt == nil || (rt.public && !s.cfg.PublicEndpoints) {
 		writeError(ctx, &apiError{status: fasthttp.StatusNotFound, message: "no such endpoint", details: string(ctx.Path()), err: ErrRoute})
-		return
+		return "unknown"
 	}
 	s.cors.apply(ctx, rt)
 	method := string(ctx.Method())
 	if method == fasthttp.MethodOptions && s.cors.enabled() {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
-		return
+		return rt.path
 	}
 	if !rt.allows(method) {
 		ctx.Response.Header.Set("Allow", rt.methods)
 		writeError(ctx, &apiError{status: fasthttp.StatusMethodNotAllowed, message: "method not allowed", details: method, err: ErrMethod})
-		return
+		return rt.path
 	}
 	if err := s.serveRoute(ctx, rt); err != nil {
 		status, _, _ := describe(err)
-		if status == fasthttp.StatusUnauthorized {
+		switch {
+		case status == fasthttp.StatusUnauthorized:
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="sessionserver"`)
+		case errors.Is(err, ErrRecovering):
+			ctx.Response.Header.Set("Retry-After", "1")
 		}
 		if status >= 500 {
 			s.log.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
 		}
 		writeError(ctx, err)
 	}
+	return rt.path
+}
+
+func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() {
+		ctx.Response.Header.Set("Allow", "GET")
+		writeError(ctx, &apiError{status: fasthttp.StatusMethodNotAllowed, message: "method not allowed", details: string(ctx.Method()), err: ErrMethod})
+		return
+	}
+	body, ctype, err := s.cfg.Metrics.Render()
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetContentType(ctype)
+	ctx.SetBody(body)
 }
 
 func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
@@ -138,6 +194,9 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 	}
 	if rt.health {
 		return rt.handle(c)
+	}
+	if c.eng = s.engine.Load(); c.eng == nil || s.forced.Load() {
+		return errRecovering()
 	}
 	if rt.auth {
 		tok, err := auth.ParseBearer(ctx.Request.Header.Peek("Authorization"))
@@ -170,6 +229,7 @@ type call struct {
 	s      *Server
 	ctx    *fasthttp.RequestCtx
 	now    time.Time
+	eng    *actors.Engine
 	claims auth.Claims
 	body   *body
 	app    string

@@ -28,9 +28,9 @@ const (
 	nameLen = 16 + 1 + 16 + len(snapExt)
 )
 
-// castagnoli is the CRC32C table; crc32.MakeTable caches it, so this is a
-// read-only value, not mutable state.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// crcTable is the CRC32C (Castagnoli) table; crc32 builds it once and
+// returns the same table on every call.
+func crcTable() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 
 // header is the fixed-size start of a snapshot file.
 type header struct {
@@ -51,7 +51,7 @@ func appendHeader(b []byte, seq uint64) []byte {
 	b = append(b, Magic...)
 	b = binary.BigEndian.AppendUint32(b, FormatVersion)
 	b = binary.BigEndian.AppendUint64(b, seq)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], crcTable()))
 }
 
 // parseHeader checks the 24 header bytes in b and returns the header and
@@ -64,7 +64,7 @@ func parseHeader(b []byte) (header, uint32, error) {
 		return header{}, 0, badFormat("not a snapshot file: magic %q, want %q", b[:len(Magic)], Magic)
 	}
 	sum := binary.BigEndian.Uint32(b[20:24])
-	if got := crc32.Checksum(b[:20], castagnoli); got != sum {
+	if got := crc32.Checksum(b[:20], crcTable()); got != sum {
 		return header{}, 0, corrupt("header checksum %08x, stored %08x", got, sum)
 	}
 	h := header{version: binary.BigEndian.Uint32(b[8:12]), seq: binary.BigEndian.Uint64(b[12:20])}
@@ -81,7 +81,7 @@ func appendTrailer(b []byte, t trailer, headerCRC uint32) []byte {
 	b = binary.BigEndian.AppendUint64(b, t.bodyLen)
 	b = binary.BigEndian.AppendUint64(b, t.rawLen)
 	b = binary.BigEndian.AppendUint32(b, t.payloadCRC)
-	return binary.BigEndian.AppendUint32(b, crc32.Update(headerCRC, castagnoli, b[start:]))
+	return binary.BigEndian.AppendUint32(b, crc32.Update(headerCRC, crcTable(), b[start:]))
 }
 
 // parseTrailer checks the 24 trailer bytes in b against the header CRC.
@@ -90,7 +90,7 @@ func parseTrailer(b []byte, headerCRC uint32) (trailer, error) {
 		return trailer{}, corrupt("trailer cut at %d bytes", len(b))
 	}
 	sum := binary.BigEndian.Uint32(b[20:24])
-	if got := crc32.Update(headerCRC, castagnoli, b[:20]); got != sum {
+	if got := crc32.Update(headerCRC, crcTable(), b[:20]); got != sum {
 		return trailer{}, corrupt("trailer checksum %08x, stored %08x (file truncated or overwritten?)", got, sum)
 	}
 	return trailer{

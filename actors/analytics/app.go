@@ -196,6 +196,9 @@ func (a *App) addTrack(t track) {
 	a.tracks = append(a.tracks, t)
 }
 
+// Sessions is the number of sessions the app has.
+func (a *App) Sessions() int { return len(a.all) }
+
 // Session returns the app's copy of a session (do not modify it).
 func (a *App) Session(id uuid.UUID) (*session.Session, bool) {
 	s, ok := a.sessions[id]

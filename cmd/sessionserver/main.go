@@ -3,6 +3,8 @@
 //
 //	sessionserver [flags]                 run the server (see -h)
 //	sessionserver token -sub USER [...]   print a signed token for the examples
+//	sessionserver verify -data-dir DIR    check a data folder without starting
+//	sessionserver repair -data-dir DIR    cut a damaged log at its first bad record
 package main
 
 import (
@@ -21,6 +23,10 @@ import (
 
 	"github.com/sessionserver/sessionserver/actors"
 	sshttp "github.com/sessionserver/sessionserver/http"
+	"github.com/sessionserver/sessionserver/metrics"
+	"github.com/sessionserver/sessionserver/snapshot"
+	"github.com/sessionserver/sessionserver/snapshot/datadir"
+	"github.com/sessionserver/sessionserver/snapshot/wal"
 )
 
 func main() {
@@ -29,8 +35,15 @@ func main() {
 
 // run is the whole program; it returns the exit code.
 func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "token" {
-		return runToken(args[1:], lookup, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return runToken(args[1:], lookup, stdout, stderr)
+		case "verify":
+			return runVerify(args[1:], lookup, stdout, stderr, false)
+		case "repair":
+			return runVerify(args[1:], lookup, stdout, stderr, true)
+		}
 	}
 	cfg, err := ParseServe(args, lookup, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -59,9 +72,14 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 // serve runs the server until ctx is done. ready, when not nil, receives
-// the bound address once requests are answered.
+// the bound address once the listener is open (health answers 503 until
+// the state is recovered).
 func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr) error {
 	verifier, err := cfg.Verifier()
+	if err != nil {
+		return err
+	}
+	syncMode, err := wal.ParseSyncMode(string(cfg.Fsync))
 	if err != nil {
 		return err
 	}
@@ -69,10 +87,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	eng := actors.New(actors.Config{SessionTimeout: cfg.SessionTimeout, Logger: logger})
-	defer eng.Close()
+	reg := metrics.New()
 	srv := sshttp.New(sshttp.Config{
-		Engine:          eng,
+		Metrics:         reg,
 		Verifier:        verifier,
 		PublicEndpoints: cfg.PublicEndpoints,
 		CORSOrigins:     cfg.CORSOrigins,
@@ -81,21 +98,64 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("sessionserver listening", "addr", ln.Addr().String(), "config", cfg)
+	logger.Info("sessionserver listening; recovering state", "addr", ln.Addr().String(), "config", cfg)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
+	dd, state, rec, err := datadir.Open(datadir.Options{
+		Dir:    cfg.DataDir,
+		Sync:   syncMode,
+		Policy: snapshot.Policy{Interval: cfg.SnapshotInterval},
+		Logger: logger,
+	})
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return fmt.Errorf("recovery: %w", err)
+	}
+	logger.Info("state recovered", "snapshot_seq", rec.SnapshotSeq, "replayed", rec.Replayed, "last_seq", rec.LastSeq, "took", rec.Duration)
+	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger})
+	reg.SetRecovery(rec.Duration)
+	reg.SetSources(metricSources(eng, dd))
+	srv.Ready(eng)
+	dd.Run()
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
+	return shutdown(srv, eng, dd, logger, err)
+}
+
+// shutdown stops accepting, finishes the requests in flight, stops the
+// engine, writes the final snapshot and closes the log (fsynced).
+func shutdown(srv *sshttp.Server, eng *actors.Engine, dd *datadir.DataDir, logger *slog.Logger, serveErr error) error {
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	herr := srv.Shutdown(sctx)
+	eng.Close()
+	derr := dd.Close()
+	if err := errors.Join(serveErr, herr, derr); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	logger.Info("sessionserver stopped cleanly")
+	logger.Info("sessionserver stopped cleanly", "last_snapshot", dd.LastSnapshot().Info.Path)
 	return nil
+}
+
+// metricSources tells the metrics where the engine's, the log's and the
+// snapshots' figures are.
+func metricSources(eng *actors.Engine, dd *datadir.DataDir) metrics.Sources {
+	return metrics.Sources{
+		Sessions: func() metrics.SessionCounts {
+			c := eng.Counts()
+			return metrics.SessionCounts{Active: c.Active, Paused: c.Paused, Started: c.Started}
+		},
+		Log: func() metrics.LogCounts {
+			s := dd.Stats()
+			return metrics.LogCounts{Appends: s.Appends, Bytes: s.Bytes, Batches: s.Batches, Fsyncs: s.Fsyncs, FsyncSeconds: s.FsyncSeconds, LastBatch: uint64(s.LastBatch)}
+		},
+		Snapshot: func() metrics.SnapshotInfo {
+			s := dd.LastSnapshot()
+			return metrics.SnapshotInfo{SizeBytes: s.Info.Size, Duration: s.Took, At: s.Written}
+		},
+	}
 }

@@ -1,0 +1,61 @@
+package analytics
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sessionserver/sessionserver/actors/event"
+)
+
+// benchApp has n ended sessions of 1000 users over 30 days.
+func benchApp(b *testing.B, n int) *App {
+	b.Helper()
+	a := NewApp()
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	for i := 0; i < n; i++ {
+		id := uuid.UUID{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}
+		start := base + int64(i)*(30*dayMs/int64(n))
+		user := fmt.Sprintf("user%d", i%1000)
+		for _, rec := range []event.Record{
+			{Kind: event.Start, User: user, Session: id, At: start},
+			{Kind: event.Pause, User: user, Session: id, At: start + 600_000},
+			{Kind: event.End, User: user, Session: id, At: start + 900_000},
+		} {
+			if err := a.Apply(&rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return a
+}
+
+// BenchmarkStarts is the engine's cost of heatmap / stats / summary for
+// one app: compare the 1k and 1M lines (goal: ratio ≤ 2).
+func BenchmarkStarts(b *testing.B) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1_000, 1_000_000} {
+		a := benchApp(b, n)
+		for _, loc := range []*time.Location{time.UTC, berlin} {
+			b.Run(fmt.Sprintf("sessions=%d/tz=%s", n, loc), func(b *testing.B) {
+				q := Query{Range: All()}
+				q.Range.Loc = loc
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					_ = a.Starts(q)
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("sessions=%d/daily", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				_ = a.DailyActive(Query{Range: All()})
+			}
+		})
+	}
+}

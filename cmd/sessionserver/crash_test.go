@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// ledger is what the server acknowledged: every session start (and its
+// end) and every page track. Each page track has a page of its own, so
+// that "present exactly once" can be checked from pages/stats.
+type ledger struct {
+	mu       sync.Mutex
+	sessions map[string]bool // id → ended acknowledged
+	pages    map[string]bool
+	tries    atomic.Int64
+}
+
+func newLedger() *ledger {
+	return &ledger{sessions: map[string]bool{}, pages: map[string]bool{}}
+}
+
+// load runs writers against c until stop is closed: start, track, end.
+func (l *ledger) load(c *client, app string, writer int, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for n := 0; ; n++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		l.tries.Add(1)
+		user := fmt.Sprintf("u%d", writer)
+		code, data, err := c.post("/api/sessions/start", map[string]any{"app": app, "user": user})
+		if err != nil || code != 200 {
+			continue
+		}
+		id := data["session_id"].(string)
+		l.mu.Lock()
+		l.sessions[id] = false
+		l.mu.Unlock()
+		page := fmt.Sprintf("/w%d/%s/%d", writer, id[:8], n)
+		if code, _, err := c.post("/api/pages/track", map[string]any{"app": app, "user": user, "page": page, "timespent": 1.5}); err == nil && code == 200 {
+			l.mu.Lock()
+			l.pages[page] = true
+			l.mu.Unlock()
+		}
+		if code, _, err := c.post("/api/sessions/end", map[string]any{"app": app, "user": user, "session_id": id}); err == nil && code == 200 {
+			l.mu.Lock()
+			l.sessions[id] = true
+			l.mu.Unlock()
+		}
+	}
+}
+
+// check verifies that every acknowledged write is present exactly once.
+func (l *ledger) check(t *testing.T, c *client, app string) {
+	t.Helper()
+	got := c.allSessions(t, app)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, ended := range l.sessions {
+		s, ok := got[id]
+		if !ok {
+			t.Fatalf("acknowledged session %s lost", id)
+		}
+		if ended && s["status"] != "ended" {
+			t.Fatalf("acknowledged end of %s lost: %v", id, s)
+		}
+	}
+	visits := c.pageVisits(t, app)
+	for page := range l.pages {
+		if visits[page] != 1 {
+			t.Fatalf("acknowledged track %s has %v visits, want 1", page, visits[page])
+		}
+	}
+	for page, v := range visits {
+		if v != 1 {
+			t.Fatalf("track %s counted %v times", page, v)
+		}
+	}
+}
+
+func crashCycles(t *testing.T) int {
+	if s := os.Getenv("CRASH_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("CRASH_CYCLES: %v", err)
+		}
+		return n
+	}
+	if testing.Short() {
+		return 2
+	}
+	return 8
+}
+
+// TestKill9UnderLoad kills the real server with SIGKILL at random moments
+// under concurrent writes, restarts it on the same data folder and checks
+// that every acknowledged write is there exactly once — for each fsync
+// mode. Set CRASH_CYCLES=50 for the long run.
+func TestKill9UnderLoad(t *testing.T) {
+	for _, mode := range []string{"always", "everysec"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			l := newLedger()
+			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+			cycles := crashCycles(t)
+			for cycle := 0; cycle < cycles; cycle++ {
+				// Small snapshot interval so that crashes also land during snapshots.
+				p := startProc(t, dir, "-fsync", mode, "-snapshot-interval", "1s")
+				c := newClient(t, p.addr)
+				l.check(t, c, "crash")
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				for w := 0; w < 8; w++ {
+					wg.Add(1)
+					go l.load(c, "crash", w, stop, &wg)
+				}
+				time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond) // a random moment to crash at
+				p.kill()
+				close(stop)
+				wg.Wait()
+			}
+			p := startProc(t, dir, "-fsync", mode)
+			l.check(t, newClient(t, p.addr), "crash")
+			if err := p.stop(t); err != nil {
+				t.Fatalf("SIGTERM: %v\n%s", err, p.logs.String())
+			}
+			l.mu.Lock()
+			t.Logf("%d cycles, %d sessions and %d tracks acknowledged, %d attempts", cycles, len(l.sessions), len(l.pages), l.tries.Load())
+			l.mu.Unlock()
+		})
+	}
+}
+
+// TestSigtermKeepsEverything: a clean stop writes a final snapshot and
+// exits 0; two restarts without writes give identical answers.
+func TestSigtermKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, dir)
+	c := newClient(t, p.addr)
+	l := newLedger()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go l.load(c, "term", w, stop, &wg)
+	}
+	for deadline := time.Now().Add(10 * time.Second); l.tries.Load() < 200 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // polling interval
+	}
+	close(stop)
+	wg.Wait()
+	if err := p.stop(t); err != nil {
+		t.Fatalf("SIGTERM exit: %v\n%s", err, p.logs.String())
+	}
+	var answers []string
+	for i := 0; i < 2; i++ {
+		p := startProc(t, dir)
+		c := newClient(t, p.addr)
+		l.check(t, c, "term")
+		var sum string
+		for _, ep := range []string{"/api/sessions/summary", "/api/sessions/heatmap", "/api/sessions/daily-time-spent", "/api/pages/stats"} {
+			_, data, err := c.post(ep, map[string]any{"app": "term"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += fmt.Sprint(data)
+		}
+		answers = append(answers, sum)
+		if err := p.stop(t); err != nil {
+			t.Fatalf("SIGTERM exit: %v", err)
+		}
+	}
+	if answers[0] != answers[1] {
+		t.Fatalf("two restarts without writes differ:\n%s\n%s", answers[0], answers[1])
+	}
+}

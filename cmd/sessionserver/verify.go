@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/sessionserver/sessionserver/snapshot"
+	"github.com/sessionserver/sessionserver/snapshot/vfs"
+	"github.com/sessionserver/sessionserver/snapshot/wal"
+)
+
+// runVerify implements `sessionserver verify -data-dir DIR` (report what a
+// start would find, change nothing; exit 1 when a start would refuse) and
+// `sessionserver repair -data-dir DIR` (cut the log at its first damage,
+// keeping .broken copies).
+func runVerify(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer, repair bool) int {
+	name := map[bool]string{false: "verify", true: "repair"}[repair]
+	fs := flag.NewFlagSet("sessionserver "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := "./data"
+	if v, ok := lookup("SESSION_DATA_DIR"); ok && v != "" {
+		dataDir = v
+	}
+	fs.StringVar(&dataDir, "data-dir", dataDir, "data folder (env SESSION_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sessionserver %s: unexpected argument %q\n", name, fs.Arg(0))
+		return 2
+	}
+	fsys := vfs.OS{}
+	if repair {
+		rep, err := wal.Repair(fsys, filepath.Join(dataDir, "wal"))
+		for _, a := range rep.Actions {
+			fmt.Fprintf(stdout, "repair: %s\n", a)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sessionserver repair: %v\n", err)
+			return 1
+		}
+		if len(rep.Actions) == 0 {
+			fmt.Fprintln(stdout, "repair: nothing to do")
+		}
+	}
+	return verifyReport(fsys, dataDir, stdout, stderr)
+}
+
+func verifyReport(fsys vfs.FS, dataDir string, stdout, stderr io.Writer) int {
+	ok := true
+	checks, err := snapshot.Verify(fsys, filepath.Join(dataDir, "snap"))
+	if err != nil {
+		fmt.Fprintf(stderr, "sessionserver verify: snapshots: %v\n", err)
+		return 1
+	}
+	var newest uint64
+	valid := false
+	for _, c := range checks {
+		if c.OK() {
+			fmt.Fprintf(stdout, "snapshot %s: ok, seq %d, %d bytes (%d uncompressed)\n", c.Name, c.Seq, c.Size, c.RawSize)
+			if !valid || c.Seq > newest {
+				newest, valid = c.Seq, true
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "snapshot %s: BROKEN (a start renames it .broken and uses an older one): %v\n", c.Name, c.Err)
+	}
+	if len(checks) > 0 && !valid {
+		fmt.Fprintln(stdout, "snapshots: none verifies: a start would refuse")
+		ok = false
+	}
+	rep, err := wal.Verify(fsys, filepath.Join(dataDir, "wal"))
+	fmt.Fprintf(stdout, "log: %d segments, %d records, sequences %d..%d\n", rep.Segments, rep.Records, rep.FirstSeq, rep.LastSeq)
+	if rep.Torn != nil {
+		fmt.Fprintf(stdout, "log: torn tail in %s at offset %d (%s): a start cuts it off, keeping a .broken copy\n", rep.Torn.File, rep.Torn.Offset, rep.Torn.Reason)
+	}
+	for _, g := range rep.Gaps {
+		fmt.Fprintf(stdout, "log: GAP between sequences %d and %d\n", g.From, g.To)
+		ok = false
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "log: DAMAGED: %v: a start would refuse; `sessionserver repair` truncates it\n", err)
+		ok = false
+	}
+	if rep.Segments > 0 && rep.FirstSeq > newest+1 {
+		fmt.Fprintf(stdout, "log: starts at %d but the newest snapshot covers only up to %d: a start would refuse (gap)\n", rep.FirstSeq, newest)
+		ok = false
+	}
+	if !ok {
+		return 1
+	}
+	fmt.Fprintln(stdout, "ok: a start would recover this folder")
+	return 0
+}

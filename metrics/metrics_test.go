@@ -1,0 +1,56 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRenderHasEveryFamily(t *testing.T) {
+	m := New()
+	m.ObserveRequest("/api/sessions/start", 200, 3*time.Millisecond)
+	m.ObserveRequest("/api/sessions/start", 409, time.Millisecond)
+	m.Rejected()
+	m.SetRecovery(1500 * time.Millisecond)
+	m.SetSources(Sources{
+		Sessions: func() SessionCounts { return SessionCounts{Active: 3, Paused: 1, Started: 10} },
+		Log:      func() LogCounts { return LogCounts{Appends: 7, Bytes: 300, Batches: 2, Fsyncs: 2, FsyncSeconds: 0.01, LastBatch: 4} },
+		Snapshot: func() SnapshotInfo { return SnapshotInfo{SizeBytes: 99, Duration: time.Second, At: time.Unix(1700000000, 0)} },
+	})
+	body, ctype, err := m.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ctype, "text/plain") {
+		t.Fatalf("content type %q", ctype)
+	}
+	for _, want := range []string{
+		`sessionserver_http_requests_total{route="/api/sessions/start",status="409"} 1`,
+		`sessionserver_http_request_duration_seconds_bucket{route="/api/sessions/start",le="0.005"} 2`,
+		`sessionserver_sessions{state="active"} 3`,
+		`sessionserver_sessions{state="paused"} 1`,
+		`sessionserver_sessions_started_total 10`,
+		`sessionserver_log_appends_total 7`,
+		`sessionserver_log_fsyncs_total 2`,
+		`sessionserver_log_last_batch_records 4`,
+		`sessionserver_snapshot_size_bytes 99`,
+		`sessionserver_snapshot_last_success_timestamp_seconds 1.7e+09`,
+		`sessionserver_recovery_duration_seconds 1.5`,
+		`sessionserver_admission_rejections_total 1`,
+		`go_goroutines`, `process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}
+
+func BenchmarkObserveRequest(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.ObserveRequest("/api/pages/track", 200, time.Millisecond)
+		}
+	})
+}

@@ -1,0 +1,282 @@
+// Package datadir is the data folder of a Session Server: the append log
+// (snapshot/wal) and the snapshots (snapshot), and the rules that tie them
+// together — recovery at start, checkpoints while running, the final
+// snapshot at shutdown.
+//
+//	dd, state, err := datadir.Open(datadir.Options{Dir: "./data", Sync: wal.SyncEverySec, Policy: p})
+//	eng := actors.New(actors.Config{Journal: dd, State: state})
+//	dd.Run()         // checkpoints when the policy says so
+//	...
+//	eng.Close()      // no more records
+//	dd.Close()       // final snapshot, log flushed, fsynced and closed
+//
+// Recovery is the newest snapshot that verifies plus the log after it.
+// A checkpoint never stops ingestion: it seals the current log segment at
+// sequence T, then, off the hot path, reads the newest snapshot (at S),
+// replays the sealed records in (S, T] onto it, writes the snapshot for T
+// and only then drops the log segments it covers. The live engine's state
+// is never locked or copied; the price is the memory of a second copy of
+// the state while a checkpoint runs.
+//
+// Folder layout:
+//
+//	data/
+//	  jwt.secret                 the generated HS256 secret (package http/auth)
+//	  wal/0000000000000001.wal   log segments, named by first sequence
+//	  snap/<seq>-<n>.snap        snapshots, newest two kept
+package datadir
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sessionserver/sessionserver/actors/analytics"
+	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/snapshot"
+	"github.com/sessionserver/sessionserver/snapshot/vfs"
+	"github.com/sessionserver/sessionserver/snapshot/wal"
+)
+
+// ErrReplay: a logged record does not apply to the state rebuilt before
+// it (the log and the snapshot disagree).
+var ErrReplay = errors.New("datadir: record does not apply")
+
+// Options configures a data folder.
+type Options struct {
+	Dir    string
+	FS     vfs.FS // nil: the operating system's
+	Sync   wal.SyncMode
+	Policy snapshot.Policy
+	// SegmentBytes is the log segment size (0: the log's default).
+	SegmentBytes int64
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// DataDir is an open data folder. Its Append is the engine's journal.
+type DataDir struct {
+	opts  Options
+	log   *slog.Logger
+	wal   *wal.Log
+	store *snapshot.Store
+
+	mu       sync.Mutex // one checkpoint at a time
+	lastTime time.Time
+	lastSeq  uint64
+	lastInfo snapshot.Info
+	lastTook time.Duration
+	lastAt   time.Time // when the newest snapshot was written by this process
+
+	bufs sync.Pool
+	stop chan struct{}
+	done sync.WaitGroup
+	once sync.Once
+}
+
+// Recovered describes what Open found.
+type Recovered struct {
+	SnapshotSeq uint64 // 0: no snapshot
+	Replayed    uint64 // log records applied after it
+	LastSeq     uint64
+	Duration    time.Duration
+}
+
+// Open recovers the folder's state and opens its log for appending.
+func Open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
+	if opts.FS == nil {
+		opts.FS = vfs.OS{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	began := opts.Now()
+	d := &DataDir{opts: opts, log: opts.Logger, stop: make(chan struct{})}
+	d.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
+	d.store = &snapshot.Store{Dir: filepath.Join(opts.Dir, "snap"), FS: opts.FS, Logger: opts.Logger}
+	if err := opts.FS.MkdirAll(d.store.Dir, 0o700); err != nil {
+		return nil, nil, Recovered{}, fmt.Errorf("datadir: %w", err)
+	}
+	state, info, err := d.loadSnapshot()
+	if err != nil {
+		return nil, nil, Recovered{}, err
+	}
+	rec := Recovered{SnapshotSeq: info.Seq}
+	d.wal, err = wal.Open(d.walOptions(), info.Seq, func(seq uint64, payload []byte) error {
+		rec.Replayed++
+		return applyPayload(state, seq, payload)
+	})
+	if err != nil {
+		return nil, nil, Recovered{}, fmt.Errorf("datadir: log: %w", err)
+	}
+	rec.LastSeq = d.wal.LastSeq()
+	rec.Duration = opts.Now().Sub(began)
+	d.lastSeq, d.lastTime, d.lastInfo = info.Seq, opts.Now(), info
+	return d, state, rec, nil
+}
+
+func (d *DataDir) walOptions() wal.Options {
+	return wal.Options{
+		Dir:          filepath.Join(d.opts.Dir, "wal"),
+		FS:           d.opts.FS,
+		Sync:         d.opts.Sync,
+		SegmentBytes: d.opts.SegmentBytes,
+		Logger:       d.opts.Logger,
+	}
+}
+
+// loadSnapshot reads the newest snapshot that verifies (an empty state
+// when there is none).
+func (d *DataDir) loadSnapshot() (*analytics.State, snapshot.Info, error) {
+	state := analytics.NewState()
+	info, found, err := d.store.Load(func(_ uint64, r io.Reader) error {
+		s, err := analytics.ReadState(r)
+		if err != nil {
+			return err
+		}
+		state = s
+		return nil
+	})
+	if err != nil {
+		return nil, snapshot.Info{}, fmt.Errorf("datadir: snapshot: %w", err)
+	}
+	if !found {
+		return state, snapshot.Info{}, nil
+	}
+	return state, info, nil
+}
+
+func applyPayload(state *analytics.State, seq uint64, payload []byte) error {
+	rec, err := event.Decode(payload)
+	if err != nil {
+		return fmt.Errorf("datadir: record %d: %w", seq, err)
+	}
+	if err := state.Apply(&rec); err != nil {
+		return fmt.Errorf("%w: record %d: %w", ErrReplay, seq, err)
+	}
+	return nil
+}
+
+// Append makes rec durable (the engine's event.Journal).
+func (d *DataDir) Append(rec *event.Record) error {
+	bp := d.bufs.Get().(*[]byte)
+	b := event.AppendBinary((*bp)[:0], rec)
+	_, err := d.wal.Append(b)
+	*bp = b
+	d.bufs.Put(bp)
+	if err != nil {
+		return fmt.Errorf("%w: %w", event.ErrRefused, err)
+	}
+	return nil
+}
+
+// Checkpoint writes a snapshot of everything logged so far and drops the
+// log it covers. It runs beside ingestion, never stopping it.
+func (d *DataDir) Checkpoint() (snapshot.Info, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	began := d.opts.Now()
+	through, err := d.wal.Rotate()
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: seal log: %w", err)
+	}
+	if through == d.lastSeq && d.lastInfo.Path != "" {
+		return d.lastInfo, nil
+	}
+	state, base, err := d.loadSnapshot()
+	if err != nil {
+		return snapshot.Info{}, err
+	}
+	err = d.wal.ReadSealed(base.Seq, through, func(seq uint64, payload []byte) error {
+		return applyPayload(state, seq, payload)
+	})
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: replay for snapshot: %w", err)
+	}
+	info, err := d.store.Save(through, func(w io.Writer) error { return analytics.WriteState(w, state) })
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: %w", err)
+	}
+	if err := d.wal.Compact(through); err != nil {
+		d.log.Warn("log not compacted after snapshot; will retry at the next one", "through", through, "err", err)
+	}
+	d.lastSeq, d.lastTime, d.lastInfo = through, d.opts.Now(), info
+	d.lastAt, d.lastTook = d.lastTime, d.lastTime.Sub(began)
+	return info, nil
+}
+
+// Run starts the background loop that checkpoints when the policy says so.
+func (d *DataDir) Run() {
+	d.done.Add(1)
+	go d.loop()
+}
+
+func (d *DataDir) loop() {
+	defer d.done.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+			d.maybeCheckpoint()
+		}
+	}
+}
+
+func (d *DataDir) maybeCheckpoint() {
+	d.mu.Lock()
+	last, lastSeq := d.lastTime, d.lastSeq
+	d.mu.Unlock()
+	since := d.wal.LastSeq() - min(lastSeq, d.wal.LastSeq())
+	if !d.opts.Policy.Due(d.opts.Now(), last, since, 0) {
+		return
+	}
+	began := time.Now()
+	info, err := d.Checkpoint()
+	if err != nil {
+		d.log.Error("snapshot failed; the log keeps everything", "err", err)
+		return
+	}
+	d.log.Info("snapshot written", "seq", info.Seq, "bytes", info.Size, "took", time.Since(began))
+}
+
+// Stats are the log's counters.
+func (d *DataDir) Stats() wal.Stats { return d.wal.Stats() }
+
+// SnapshotStatus is the newest snapshot and, if this process wrote it,
+// when and how long it took.
+type SnapshotStatus struct {
+	Info    snapshot.Info
+	Written time.Time // zero: loaded at start, not written since
+	Took    time.Duration
+}
+
+// LastSnapshot describes the newest snapshot written or loaded.
+func (d *DataDir) LastSnapshot() SnapshotStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return SnapshotStatus{Info: d.lastInfo, Written: d.lastAt, Took: d.lastTook}
+}
+
+// Close stops the checkpoint loop, writes a final snapshot and closes the
+// log (flushed and fsynced). The engine must not append any more.
+func (d *DataDir) Close() error {
+	var err error
+	d.once.Do(func() {
+		close(d.stop)
+		d.done.Wait()
+		_, cerr := d.Checkpoint()
+		werr := d.wal.Close()
+		err = errors.Join(cerr, werr)
+	})
+	return err
+}

@@ -1,0 +1,242 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+)
+
+type opKind uint8
+
+const (
+	opAppend opKind = iota
+	opRotate
+)
+
+// request is one waiting Append or Rotate. Requests and their channels are
+// pooled, so an Append allocates nothing in the steady state.
+type request struct {
+	op      opKind
+	payload []byte
+	seq     uint64
+	err     error
+	done    chan struct{} // cap 1; the writer sends once per use
+}
+
+// enqueue admits r or refuses it at once.
+func (l *Log) enqueue(r *request) error {
+	l.mu.Lock()
+	switch {
+	case l.closed:
+		l.mu.Unlock()
+		return ErrClosed
+	case l.failure() != nil:
+		l.mu.Unlock()
+		return l.failure()
+	case r.op == opAppend && len(l.queue) >= l.opts.MaxPending:
+		l.mu.Unlock()
+		return ErrBusy
+	}
+	l.queue = append(l.queue, r)
+	l.mu.Unlock()
+	l.signal()
+	return nil
+}
+
+// signal wakes the writer without blocking.
+func (l *Log) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine: it takes what waits, writes it, repeats.
+func (l *Log) run() {
+	defer close(l.exited)
+	for {
+		batch, stop := l.take()
+		switch {
+		case len(batch) > 0:
+			l.process(batch)
+		case stop:
+			return
+		default:
+			<-l.wake
+		}
+	}
+}
+
+// take removes the next batch from the queue: either one control request
+// or the appends up to the next control request and the batch byte limit
+// (always at least one). stop: the log is closed and the queue is empty.
+func (l *Log) take() (batch []*request, stop bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, bytes := 0, 0
+	for n < len(l.queue) {
+		r := l.queue[n]
+		if r.op != opAppend {
+			n = max(n, 1)
+			break
+		}
+		fl := frameLen(len(r.payload))
+		if n > 0 && bytes+fl > l.batchLimit {
+			break
+		}
+		bytes += fl
+		n++
+	}
+	batch = append(l.taken[:0], l.queue[:n]...)
+	rest := copy(l.queue, l.queue[n:])
+	clear(l.queue[rest:])
+	l.queue = l.queue[:rest]
+	l.taken = batch
+	return batch, l.closed && n == 0
+}
+
+// process handles one batch and answers every request in it.
+func (l *Log) process(batch []*request) {
+	if err := l.failure(); err != nil {
+		l.release(batch, err)
+		return
+	}
+	if batch[0].op == opRotate {
+		r := batch[0]
+		r.seq, r.err = l.rotate()
+		l.release(batch, nil)
+		return
+	}
+	l.autoRotate()
+	if err := l.failure(); err != nil {
+		l.release(batch, err)
+		return
+	}
+	l.release(batch, l.writeBatch(batch))
+}
+
+// release answers every request, setting err when not nil.
+func (l *Log) release(batch []*request, err error) {
+	for i, r := range batch {
+		if err != nil {
+			r.err = err
+		}
+		batch[i] = nil
+		r.done <- struct{}{}
+	}
+}
+
+// writeBatch writes the records and their commit frame with one write call
+// and, for SyncAlways, one fsync, then gives each record its sequence.
+func (l *Log) writeBatch(batch []*request) error {
+	first := l.lastSeq.Load() + 1
+	buf := l.buf[:0]
+	for _, r := range batch {
+		buf = appendFrame(buf, l.seed, typeRecord, r.payload)
+	}
+	buf = appendCommit(buf, l.seed, first+uint64(len(batch))-1, len(batch), len(buf))
+	l.buf = buf
+	if n, err := l.active.Write(buf); err != nil {
+		return l.writeFailed(n, err)
+	}
+	l.size += int64(len(buf))
+	written := l.written.Add(uint64(len(buf)))
+	if l.opts.Sync == SyncAlways {
+		if err := l.fsync(l.active); err != nil {
+			return l.setFailed(err)
+		}
+		l.markSynced(written)
+	}
+	for i, r := range batch {
+		r.seq = first + uint64(i)
+	}
+	l.lastSeq.Store(first + uint64(len(batch)) - 1)
+	l.count(len(batch), len(buf))
+	if l.warnedDisk {
+		l.warnedDisk = false
+		l.log.Info("wal: writes succeed again")
+	}
+	return nil
+}
+
+// writeFailed cuts what a failed write left and returns the error for the
+// batch; the next batch is tried again. If the cut fails, the log fails.
+func (l *Log) writeFailed(n int, err error) error {
+	if terr := l.active.Truncate(l.size); terr != nil {
+		return l.setFailed(fmt.Errorf("write: %w; truncating %d partial bytes: %w", err, n, terr))
+	}
+	if !l.warnedDisk {
+		l.warnedDisk = true
+		l.log.Warn("wal: write failed; appends are refused until a write succeeds", "err", err, "partial_bytes", n)
+	}
+	return fmt.Errorf("%w: %w", ErrWrite, err)
+}
+
+func (l *Log) count(records, bytes int) {
+	l.stats.appends.Add(uint64(records))
+	l.stats.bytes.Add(uint64(bytes))
+	l.stats.batches.Add(1)
+	l.stats.lastBatch.Store(int64(records))
+}
+
+// markSynced raises synced to w.
+func (l *Log) markSynced(w uint64) {
+	for s := l.synced.Load(); s < w && !l.synced.CompareAndSwap(s, w); s = l.synced.Load() {
+	}
+}
+
+// autoRotate starts a new segment once the active one is full. A transient
+// failure (disk full) keeps the active segment and is retried next batch.
+func (l *Log) autoRotate() {
+	last := l.lastSeq.Load()
+	if l.size < l.opts.SegmentBytes || last < l.first {
+		return
+	}
+	if err := l.switchTo(last + 1); err != nil && !errors.Is(err, ErrFailed) && !l.warnedDisk {
+		l.warnedDisk = true
+		l.log.Warn("wal: cannot start a new segment; appending to the current one", "err", err)
+	}
+}
+
+// rotate is Rotate in the writer.
+func (l *Log) rotate() (uint64, error) {
+	last := l.lastSeq.Load()
+	if last < l.first {
+		return last, nil // the active segment holds nothing to seal
+	}
+	if err := l.switchTo(last + 1); err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// switchTo seals the active segment and starts one whose first record will
+// be first. The seal (fsync) comes first, so a later segment never exists
+// after a hole. Errors wrapping ErrFailed have failed the log; others leave
+// the active segment in place.
+func (l *Log) switchTo(first uint64) error {
+	if w := l.written.Load(); l.synced.Load() != w {
+		if err := l.fsync(l.active); err != nil {
+			return l.setFailed(fmt.Errorf("seal segment: %w", err))
+		}
+		l.markSynced(w)
+	}
+	f, seed, err := createSegment(l.fsys, l.opts.Dir, first)
+	if errors.Is(err, ErrFailed) {
+		return l.setFailed(err)
+	}
+	if err != nil {
+		return err
+	}
+	l.fileMu.Lock()
+	old := l.active
+	l.active, l.seed, l.size, l.first = f, seed, headerLen, first
+	l.fileMu.Unlock()
+	if err := old.Close(); err != nil {
+		l.log.Warn("wal: close of a sealed segment failed", "err", err)
+	}
+	l.segMu.Lock()
+	l.segs[len(l.segs)-1].last = l.lastSeq.Load()
+	l.segs = append(l.segs, segInfo{name: segmentName(first), first: first, last: first - 1, seed: seed, size: headerLen})
+	l.segMu.Unlock()
+	return nil
+}
