@@ -3,6 +3,7 @@ package http_test
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -372,8 +373,8 @@ func TestE2ETimelinePagination(t *testing.T) {
 	}
 }
 
-// pageThrough reads every page with limit and checks the page sizes; it
-// returns the session ids in order.
+// pageThrough reads every page with limit (0: none given) and checks the
+// page sizes; it returns the session ids in order.
 func (ts *testServer) pageThrough(t *testing.T, path string, body obj, limit int, sizes []int) []string {
 	t.Helper()
 	var ids []string
@@ -383,7 +384,11 @@ func (ts *testServer) pageThrough(t *testing.T, path string, body obj, limit int
 	}
 	cursor := any(nil)
 	for p, size := range sizes {
-		d := ts.data(t, path, ts.admin(t), with(body, "limit", limit, "cursor", cursor))
+		req := with(body, "cursor", cursor)
+		if limit > 0 {
+			req["limit"] = limit
+		}
+		d := ts.data(t, path, ts.admin(t), req)
 		list := d[key].([]any)
 		if len(list) != size {
 			t.Fatalf("page %d has %d sessions, want %d", p, len(list), size)
@@ -416,4 +421,38 @@ func filterTimeline(all []any, body obj) []string {
 		ids = append(ids, m["session_id"].(string))
 	}
 	return ids
+}
+
+// TestE2ETimelineDefaultLimit checks that a timeline without a limit
+// answers 1000 sessions a page.
+func TestE2ETimelineDefaultLimit(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	adm := ts.admin(t)
+	const n = 1001
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; i < n; i += 4 {
+				r, err := ts.postE("/api/sessions/start", adm, obj{"app": "many", "user": "ann"})
+				if err == nil && r.Code != http.StatusOK {
+					err = fmt.Errorf("%w: %s", errStatus, r)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/sessions/timeline", "/api/sessions/session-timeline-detail"} {
+		ts.pageThrough(t, path, obj{"app": "many"}, 0, []int{1000, 1})
+	}
 }

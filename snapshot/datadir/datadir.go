@@ -101,8 +101,8 @@ func Open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	d := &DataDir{opts: opts, log: opts.Logger, stop: make(chan struct{})}
 	d.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	d.store = &snapshot.Store{Dir: filepath.Join(opts.Dir, "snap"), FS: opts.FS, Logger: opts.Logger}
-	if err := opts.FS.MkdirAll(d.store.Dir, 0o700); err != nil {
-		return nil, nil, Recovered{}, fmt.Errorf("datadir: %w", err)
+	if err := makeDirs(opts.FS, opts.Dir); err != nil {
+		return nil, nil, Recovered{}, err
 	}
 	state, info, err := d.loadSnapshot()
 	if err != nil {
@@ -120,6 +120,23 @@ func Open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	rec.Duration = opts.Now().Sub(began)
 	d.lastSeq, d.lastTime, d.lastInfo = info.Seq, opts.Now(), info
 	return d, state, rec, nil
+}
+
+// makeDirs creates the folder with its wal/ and snap/ folders and makes
+// their creation durable (a new folder is only there after a power loss
+// once its parent is synced).
+func makeDirs(fsys vfs.FS, dir string) error {
+	for _, sub := range []string{"wal", "snap"} {
+		if err := fsys.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return fmt.Errorf("datadir: %w", err)
+		}
+	}
+	for _, d := range []string{filepath.Dir(filepath.Clean(dir)), dir} {
+		if err := fsys.SyncDir(d); err != nil {
+			return fmt.Errorf("datadir: %w", err)
+		}
+	}
+	return nil
 }
 
 func (d *DataDir) walOptions() wal.Options {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -190,8 +191,12 @@ func checkRefused(t *testing.T, tc recoveryCase, err error) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err %T is not a *CorruptError", err)
 	}
-	if want := filepath.Join(testDir, tc.errFile); ce.File != want || ce.Offset != tc.errAt {
+	want := filepath.Join(testDir, tc.errFile)
+	if ce.File != want || ce.Offset != tc.errAt {
 		t.Fatalf("corruption at %s:%d, want %s:%d (%v)", ce.File, ce.Offset, want, tc.errAt, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf("offset %d", tc.errAt)) {
+		t.Fatalf("message %q does not name the file and offset", msg)
 	}
 }
 
