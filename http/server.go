@@ -41,15 +41,15 @@ type Config struct {
 
 // Server is the HTTP front end.
 type Server struct {
-	cfg        Config
-	log        *slog.Logger
-	zones      *isotime.Zones
-	routes     map[string]*route
-	srv        *fasthttp.Server
-	cors       corsPolicy
-	limiter    *rateLimiter
-	engine     atomic.Pointer[actors.Engine]
-	forced     atomic.Bool // SetRecovering
+	cfg     Config
+	log     *slog.Logger
+	zones   *isotime.Zones
+	routes  map[string]*route
+	srv     *fasthttp.Server
+	cors    corsPolicy
+	limiter *rateLimiter
+	engine  atomic.Pointer[actors.Engine]
+	forced  atomic.Bool // SetRecovering
 }
 
 // New builds a Server.

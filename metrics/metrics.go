@@ -126,7 +126,7 @@ func (m *Metrics) Render() ([]byte, string, error) {
 
 // sourceCollector reads the Sources at scrape time.
 type sourceCollector struct {
-	m *Metrics
+	m                                                                                               *Metrics
 	sessions, started, appends, bytes, batches, fsyncs, fsyncSecs, batch, snapSize, snapDur, snapAt *prometheus.Desc
 }
 

@@ -14,8 +14,12 @@ func TestRenderHasEveryFamily(t *testing.T) {
 	m.SetRecovery(1500 * time.Millisecond)
 	m.SetSources(Sources{
 		Sessions: func() SessionCounts { return SessionCounts{Active: 3, Paused: 1, Started: 10} },
-		Log:      func() LogCounts { return LogCounts{Appends: 7, Bytes: 300, Batches: 2, Fsyncs: 2, FsyncSeconds: 0.01, LastBatch: 4} },
-		Snapshot: func() SnapshotInfo { return SnapshotInfo{SizeBytes: 99, Duration: time.Second, At: time.Unix(1700000000, 0)} },
+		Log: func() LogCounts {
+			return LogCounts{Appends: 7, Bytes: 300, Batches: 2, Fsyncs: 2, FsyncSeconds: 0.01, LastBatch: 4}
+		},
+		Snapshot: func() SnapshotInfo {
+			return SnapshotInfo{SizeBytes: 99, Duration: time.Second, At: time.Unix(1700000000, 0)}
+		},
 	})
 	body, ctype, err := m.Render()
 	if err != nil {
