@@ -193,9 +193,15 @@ func (d *decoder) validBatchAfter(from int64) (bool, error) {
 
 // isInvalid says whether err is frame damage rather than an I/O error.
 // Format errors count as valid data (a newer writer wrote them).
-func isInvalid(err error) bool {
+func isInvalid(err error) bool { return asInvalid(err) != nil }
+
+// asInvalid returns err as frame damage, or nil.
+func asInvalid(err error) *invalid {
 	var iv *invalid
-	return errors.As(err, &iv)
+	if errors.As(err, &iv) {
+		return iv
+	}
+	return nil
 }
 
 // segScan is what scanning one segment found.
@@ -243,11 +249,10 @@ func (d *decoder) records(first uint64, visit func(uint64, []byte) error, sc *se
 	var recs []span
 	for pos < d.win.size {
 		b, err := d.batch(pos, recs[:0])
-		var iv *invalid
-		if errors.As(err, &iv) {
-			return pos, iv, nil
-		}
 		if err != nil {
+			if iv := asInvalid(err); iv != nil {
+				return pos, iv, nil
+			}
 			return pos, nil, err
 		}
 		recs = b.recs
@@ -301,11 +306,11 @@ func (d *decoder) classify(path string, pos int64, bad *invalid, last bool, sc *
 // located turns frame damage into a CorruptError and prefixes other
 // errors (format, I/O) with the place.
 func located(path string, off int64, err error) error {
-	var iv *invalid
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.As(err, &iv):
+	}
+	switch iv := asInvalid(err); {
+	case iv != nil:
 		return &CorruptError{File: path, Offset: off, Reason: iv.reason}
 	case errors.Is(err, ErrFormat):
 		return fmt.Errorf("%s at offset %d: %w", path, off, err)
