@@ -185,3 +185,34 @@ func TestE2EStartStatus(t *testing.T) {
 		wantError(t, r, c.code, "status")
 	}
 }
+
+// TestE2EEndAnswers checks total_duration (active time only) and
+// elapsed_duration of end from every state a session can end from.
+func TestE2EEndAnswers(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	cases := []struct {
+		name           string
+		steps          []string // after a start at 10:00
+		end            string
+		total, elapsed string
+	}{
+		{"at its start", nil, "2024-01-01T10:00:00Z", "00:00:00", "00:00:00"},
+		{"active", nil, "2024-01-01T10:00:09.999Z", "00:00:09", "00:00:09"},
+		{"paused", []string{"pause@2024-01-01T10:20:00Z"}, "2024-01-01T11:00:00Z", "00:20:00", "01:00:00"},
+		{"resumed", []string{"pause@2024-01-01T10:20:00Z", "resume@2024-01-01T10:50:00Z"}, "2024-01-01T11:00:00Z", "00:30:00", "01:00:00"},
+		{"paused twice", []string{"pause@2024-01-01T10:10:00Z", "resume@2024-01-01T10:20:00Z", "pause@2024-01-01T10:30:00Z",
+			"resume@2024-01-01T10:40:00Z", "pause@2024-01-01T10:50:00Z"}, "2024-01-01T12:00:00Z", "00:30:00", "02:00:00"},
+		{"zero-length pause", []string{"pause@2024-01-01T10:10:00Z", "resume@2024-01-01T10:10:00Z"}, "2024-01-01T10:20:00Z", "00:20:00", "00:20:00"},
+		{"days later", nil, "2024-01-11T10:00:00Z", "240:00:00", "240:00:00"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := ts.seed(t, "shop", []session{{"ann", "2024-01-01T10:00:00Z", c.steps}})[0]
+			end := ts.step(t, "end", "shop", "ann", id, c.end)
+			wantJSON(t, "durations", obj{"t": end["total_duration"], "e": end["elapsed_duration"]},
+				`{"t":"`+c.total+`","e":"`+c.elapsed+`"}`)
+			wantJSON(t, "timeline duration", ts.timelineOf(t, "shop", id)["duration"], `"`+c.total+`"`)
+		})
+	}
+}

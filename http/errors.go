@@ -20,6 +20,7 @@ var (
 	ErrTooLarge    = errors.New("http: body too large")
 	ErrRecovering  = errors.New("http: server is recovering")
 	ErrRateLimited = errors.New("http: rate limit exceeded")
+	ErrOverloaded  = errors.New("http: admission limit reached")
 )
 
 // apiError is an error that knows its answer: the status, a message for

@@ -66,3 +66,25 @@ func BenchmarkHandle(b *testing.B) {
 		})
 	}
 }
+
+func TestAdmissionLimitAnswersAtOnce(t *testing.T) {
+	v, err := auth.NewHS256([]byte("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := actors.New(actors.Config{})
+	defer eng.Close()
+	s := New(Config{Engine: eng, Verifier: v, MaxInFlight: 1})
+	s.admission <- struct{}{} // one request is inside
+	var ctx fasthttp.RequestCtx
+	if code := serveOnce(s, &ctx, "/api/pages/track", "", `{"app":"a","user":"u","page":"/","timespent":1}`); code != 503 {
+		t.Fatalf("status %d, want 503", code)
+	}
+	if ra := ctx.Response.Header.Peek("Retry-After"); string(ra) != "1" {
+		t.Fatalf("Retry-After %q", ra)
+	}
+	<-s.admission
+	if code := serveOnce(s, &ctx, "/api/pages/track", "", `{"app":"a","user":"u","page":"/","timespent":1}`); code != 200 {
+		t.Fatalf("status %d after the slot was freed", code)
+	}
+}

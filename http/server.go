@@ -37,7 +37,14 @@ type Config struct {
 	Logger          *slog.Logger
 	// Metrics, when set, counts every request and answers GET /metrics.
 	Metrics *metrics.Metrics
+	// MaxInFlight bounds the requests inside the engine and the log at
+	// once; one more is answered 503 with Retry-After at once instead of
+	// queueing. 0 means DefaultMaxInFlight.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight is the admission limit when none is configured.
+const DefaultMaxInFlight = 1024
 
 // Server is the HTTP front end.
 type Server struct {
@@ -48,8 +55,10 @@ type Server struct {
 	srv     *fasthttp.Server
 	cors    corsPolicy
 	limiter *rateLimiter
-	engine  atomic.Pointer[actors.Engine]
-	forced  atomic.Bool // SetRecovering
+	// admission holds a token per request inside the engine.
+	admission chan struct{}
+	engine    atomic.Pointer[actors.Engine]
+	forced    atomic.Bool // SetRecovering
 }
 
 // New builds a Server.
@@ -60,7 +69,11 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, zones: new(isotime.Zones), cors: newCORS(cfg.CORSOrigins)}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, zones: new(isotime.Zones), cors: newCORS(cfg.CORSOrigins),
+		admission: make(chan struct{}, cfg.MaxInFlight)}
 	if cfg.PublicRateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.PublicRateLimit, cfg.Now)
 	}
@@ -122,13 +135,21 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 
 // Handle is the fasthttp handler of every request.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
-	if s.cfg.Metrics == nil {
+	debug := s.log.Enabled(context.Background(), slog.LevelDebug)
+	if s.cfg.Metrics == nil && !debug {
 		s.handle(ctx)
 		return
 	}
 	began := time.Now()
 	label := s.handle(ctx)
-	s.cfg.Metrics.ObserveRequest(label, ctx.Response.StatusCode(), time.Since(began))
+	elapsed := time.Since(began)
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.ObserveRequest(label, ctx.Response.StatusCode(), elapsed)
+	}
+	if debug {
+		s.log.Debug("request", "method", string(ctx.Method()), "path", string(ctx.Path()),
+			"status", ctx.Response.StatusCode(), "took", elapsed, "remote", clientAddr(ctx))
+	}
 }
 
 // handle answers one request and returns its route's label for metrics.
@@ -158,7 +179,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 		switch {
 		case status == fasthttp.StatusUnauthorized:
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="sessionserver"`)
-		case errors.Is(err, ErrRecovering):
+		case status == fasthttp.StatusServiceUnavailable:
 			ctx.Response.Header.Set("Retry-After", "1")
 		}
 		if status >= 500 {
@@ -197,6 +218,15 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 	}
 	if c.eng = s.engine.Load(); c.eng == nil || s.forced.Load() {
 		return errRecovering()
+	}
+	select {
+	case s.admission <- struct{}{}:
+		defer func() { <-s.admission }()
+	default:
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.Rejected()
+		}
+		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is at its admission limit; retry shortly", details: "overloaded", err: ErrOverloaded}
 	}
 	if rt.auth {
 		tok, err := auth.ParseBearer(ctx.Request.Header.Peek("Authorization"))

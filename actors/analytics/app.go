@@ -75,6 +75,12 @@ func NewApp() *App {
 	}
 }
 
+// presize makes room for n sessions (a snapshot says how many).
+func (a *App) presize(n int) {
+	a.sessions = make(map[uuid.UUID]*session.Session, n)
+	a.all = make([]*session.Session, 0, n)
+}
+
 func sessionOrder(a, b *session.Session) int {
 	if c := cmp.Compare(a.Start, b.Start); c != 0 {
 		return c
@@ -83,6 +89,9 @@ func sessionOrder(a, b *session.Session) int {
 }
 
 func insertSorted(list []*session.Session, s *session.Session) []*session.Session {
+	if n := len(list); n == 0 || sessionOrder(list[n-1], s) < 0 {
+		return append(list, s) // the usual case: sessions come in start order
+	}
 	i, _ := slices.BinarySearchFunc(list, s, sessionOrder)
 	return slices.Insert(list, i, s)
 }

@@ -211,7 +211,9 @@ func (d *stateDecoder) app() *App {
 		d.fail("duplicate page")
 	}
 	var prev int64
-	for i, n := uint64(0), d.count(maxCount); i < n && d.err == nil; i++ {
+	n := d.count(maxCount)
+	a.presize(int(min(n, 1<<20)))
+	for i := uint64(0); i < n && d.err == nil; i++ {
 		prev = d.session(a, prev)
 	}
 	prev = 0

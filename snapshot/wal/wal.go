@@ -107,7 +107,7 @@ func (l *Log) recover(rp *replay, after uint64) error {
 		if err != nil {
 			return err
 		}
-		l.log.Warn("wal: cut a torn tail (a write interrupted by a crash; it was never acknowledged)",
+		l.log.Warn("wal: cut a torn tail left by an interrupted write",
 			"file", rp.torn.File, "offset", rp.torn.Offset, "dropped_bytes", rp.torn.Size-rp.torn.Offset,
 			"reason", rp.torn.Reason, "copy", broken)
 	}
