@@ -226,7 +226,7 @@ func (r *recorder) progress(w io.Writer, label string, now, began time.Time, int
 	if now.Before(r.from) {
 		phase = "warmup"
 	}
-	fmt.Fprintf(w, "%s %4.0fs %-7s %9.0f req/s  errors %-6d p50 %s  p99 %s  max %s\n",
+	fmt.Fprintf(w, "%-8s %4.0fs %-7s %9.0f req/s  errors %-6d p50 %s  p99 %s  max %s\n",
 		label, now.Sub(began).Seconds(), phase, float64(r.ivN)/interval.Seconds(), r.ivErrs,
 		fmtMs(r.iv.ValueAtQuantile(50)), fmtMs(r.iv.ValueAtQuantile(99)), fmtMs(r.iv.Max()))
 	r.iv.Reset()

@@ -153,7 +153,7 @@ func TestProgressLine(t *testing.T) {
 	r.add(failed(Track, 500))
 	var b bytes.Buffer
 	r.progress(&b, "target", t0.Add(time.Second/2), t0, time.Second/2)
-	want := "target    0s warmup        202 req/s  errors 1      p50 0.050  p99 0.099  max 0.100\n"
+	want := "target      0s warmup        202 req/s  errors 1      p50 0.050  p99 0.099  max 0.100\n"
 	if b.String() != want {
 		t.Errorf("progress line\n%q, want\n%q", b.String(), want)
 	}

@@ -110,7 +110,7 @@ func Measure(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Settings: cfg.settings(), Target: res}
-	if !cfg.Baseline {
+	if !cfg.Baseline || ctx.Err() != nil {
 		return rep, nil
 	}
 	b, err := StartBaseline(res.samples)

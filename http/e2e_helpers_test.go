@@ -71,8 +71,8 @@ type testServer struct {
 
 // startServer starts the real server on 127.0.0.1:0 with public endpoints
 // on, an HS256 verifier for testSecret, an engine AskTimeout of
-// testAskTimeout and a manual clock at baseTime; opts
-// change that. The server, engine and client are closed at the test's end.
+// testAskTimeout and a manual clock at baseTime; opts change that. The
+// server, engine and client are closed at the test's end.
 func startServer(tb testing.TB, opts ...func(*serverOptions)) *testServer {
 	tb.Helper()
 	v, err := auth.NewHS256(testSecret)

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -55,6 +56,45 @@ func BenchmarkStarts(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				_ = a.DailyActive(Query{Range: All()})
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryPerSession reports the heap held per ended and per open
+// session (after GC) in an App of 1M sessions of 1000 users.
+func BenchmarkMemoryPerSession(b *testing.B) {
+	for _, ended := range []bool{true, false} {
+		b.Run(fmt.Sprintf("ended=%v", ended), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				const n = 1_000_000
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				a := NewApp()
+				base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+				users := make([]string, 1000)
+				for u := range users {
+					users[u] = fmt.Sprintf("user%d", u)
+				}
+				for j := 0; j < n; j++ {
+					id := uuid.New()
+					start := base + int64(j)*2000
+					recs := []event.Record{{Kind: event.Start, User: users[j%1000], Session: id, At: start}}
+					if ended {
+						recs = append(recs, event.Record{Kind: event.Pause, User: users[j%1000], Session: id, At: start + 600_000},
+							event.Record{Kind: event.End, User: users[j%1000], Session: id, At: start + 900_000})
+					}
+					for _, rec := range recs {
+						if err := a.Apply(&rec); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-bytes/session")
+				runtime.KeepAlive(a)
 			}
 		})
 	}
