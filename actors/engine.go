@@ -42,6 +42,12 @@ type Config struct {
 	SweepEvery time.Duration
 	// AskTimeout bounds every wait for an actor's answer; 0 means 10s.
 	AskTimeout time.Duration
+	// EndedGrace is how long an ended session's actor stays to answer
+	// late requests (409) before it stops; 0 means 2s. Stopping at once
+	// would drop the requests already on their way to it (protoactor
+	// drops messages that reach a stopping actor), leaving them to wait
+	// for AskTimeout.
+	EndedGrace time.Duration
 	// Now is the server clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the engine's and protoactor's logs; nil discards.
@@ -82,6 +88,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.AskTimeout <= 0 {
 		cfg.AskTimeout = 10 * time.Second
+	}
+	if cfg.EndedGrace <= 0 {
+		cfg.EndedGrace = 2 * time.Second
 	}
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = min(max(cfg.SessionTimeout/20, 10*time.Millisecond), time.Minute)
@@ -207,9 +216,21 @@ func (e *Engine) apply(ctx actor.Context, st *sessionState, rec *event.Record) e
 	e.count(st.s.Status, 1)
 	ctx.Send(st.appPID, &applied{Rec: *rec})
 	if st.s.Status == session.Ended {
-		ctx.Poison(ctx.Self())
+		e.retire(ctx.Self())
 	}
 	return nil
+}
+
+// retire stops an ended session's actor after the grace period; it goes
+// on answering 409 until then.
+func (e *Engine) retire(pid *actor.PID) {
+	time.AfterFunc(e.cfg.EndedGrace, func() {
+		select {
+		case <-e.stop:
+		default:
+			e.root.Poison(pid)
+		}
+	})
 }
 
 // count moves the live-session gauges.

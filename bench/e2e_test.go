@@ -51,6 +51,9 @@ func startServer(tb testing.TB) string {
 
 func TestEndToEnd(t *testing.T) {
 	url := startServer(t)
+	if err := bench.WaitReady(t.Context(), url, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name     string
 		scenario bench.Scenario

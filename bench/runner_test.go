@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -169,5 +170,17 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	if f := rec.figures("b", time.Second).Total; f.ErrorCount() != 0 {
 		b.Fatalf("errors %v", f.Errors)
+	}
+}
+
+func TestWaitReady(t *testing.T) {
+	b, err := StartBaseline(nil) // answers 404 to /api/health
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = WaitReady(t.Context(), b.URL(), 200*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitReady on a server answering 404: %v, want a deadline error", err)
 	}
 }

@@ -23,6 +23,12 @@ import (
 // MaxBody is the largest request body accepted (413 above).
 const MaxBody = 64 << 10
 
+// maxRead is the largest body read off the connection. Bodies between
+// MaxBody and maxRead are read whole and answered 413 on a connection that
+// stays usable; only beyond maxRead does fasthttp refuse without reading,
+// which may reset the connection before the client reads the answer.
+const maxRead = 1 << 20
+
 // Config configures a Server.
 type Config struct {
 	// Engine answers the requests. When nil, the server answers health
@@ -85,7 +91,7 @@ func New(cfg Config) *Server {
 		Handler:                       s.Handle,
 		ErrorHandler:                  s.transportError,
 		Name:                          "sessionserver",
-		MaxRequestBodySize:            MaxBody,
+		MaxRequestBodySize:            maxRead,
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  30 * time.Second,
 		IdleTimeout:                   2 * time.Minute,
@@ -107,6 +113,10 @@ func (s *Server) SetRecovering(v bool) { s.forced.Store(v) }
 // recovering reports whether requests must wait for the state.
 func (s *Server) recovering() bool { return s.forced.Load() || s.engine.Load() == nil }
 
+func errTooLarge() error {
+	return &apiError{status: fasthttp.StatusRequestEntityTooLarge, message: "request body is larger than 64 KiB", details: "body", err: ErrTooLarge}
+}
+
 func errRecovering() error {
 	return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is still recovering its state; retry shortly", details: "recovering", err: ErrRecovering}
 }
@@ -126,8 +136,7 @@ func (p slogPrinter) Printf(format string, args ...any) {
 // transportError answers what fasthttp could not read, in the envelope.
 func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		writeError(ctx, &apiError{status: fasthttp.StatusRequestEntityTooLarge,
-			message: "request body is larger than 64 KiB", details: "body", err: ErrTooLarge})
+		writeError(ctx, errTooLarge())
 		return
 	}
 	writeError(ctx, &apiError{status: fasthttp.StatusBadRequest, message: "malformed HTTP request", details: err.Error(), err: ErrBadJSON})
@@ -157,6 +166,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 	if string(ctx.Path()) == "/metrics" && s.cfg.Metrics != nil {
 		s.serveMetrics(ctx)
 		return "/metrics"
+	}
+	if len(ctx.Request.Body()) > MaxBody {
+		writeError(ctx, errTooLarge())
+		return "too_large"
 	}
 	rt := s.routes[string(ctx.Path())]
 	if rt == nil || (rt.public && !s.cfg.PublicEndpoints) {

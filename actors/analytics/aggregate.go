@@ -141,13 +141,14 @@ type Starts struct {
 
 // Starts sums the start-based counters of the buckets in r. r must be
 // bucket-aligned (see Range); the caller scans sessions otherwise.
-func (a *Aggregate) Starts(r Range) Starts {
-	var st Starts
+// ok is false when r's zone is off the 15-minute grid in the buckets'
+// span (see zoneClock.odd): the caller must then look at the sessions.
+func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
 	zc := newZoneClock(r.Loc)
 	a.eachCell(r.From, r.To, func(ms int64, c *cell) {
 		st.add(zc, ms, c)
 	})
-	return st
+	return st, !zc.odd
 }
 
 func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
@@ -178,9 +179,9 @@ func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
 
 // DailyActive is the active time per local day of r's zone, from the
 // buckets in [r.From, r.To), days with none left out.
-func (a *Aggregate) DailyActive(r Range) []DayCount {
-	var out []DayCount
+func (a *Aggregate) DailyActive(r Range) (out []DayCount, ok bool) {
 	zc := newZoneClock(r.Loc)
+	defer func() { ok = !zc.odd }()
 	a.eachCell(r.From, r.To, func(ms int64, c *cell) {
 		if c.occMs == 0 {
 			return
@@ -192,7 +193,7 @@ func (a *Aggregate) DailyActive(r Range) []DayCount {
 		}
 		out = appendDay(out, DayCount{Day: d, Count: c.occMs})
 	})
-	return out
+	return out, !zc.odd
 }
 
 // appendDay appends dc to days, which is kept ascending: where a zone's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -248,41 +249,73 @@ func (a *App) selected(q Query) []*session.Session {
 	return list[lo:hi]
 }
 
-// scan builds a throwaway Aggregate from single sessions, for the queries
-// the live buckets cannot answer exactly (one user, or bounds that are not
-// on bucket edges).
-func scan(list []*session.Session) *Aggregate {
-	agg := NewAggregate()
-	for _, s := range list {
-		agg.AddStart(s.Start)
-		s.EachInterval(func(from, to int64) { agg.AddInterval(s.Start, from, to) })
-		if s.Status == session.Ended {
-			agg.AddEnd(s.Start, s.ActiveMs())
-		}
-	}
-	return agg
-}
-
 // Starts answers the start-based figures (heatmap, most-active, stats,
-// summary) of q.
+// summary) of q: from the live buckets for all users on bucket edges, else
+// by looking at each selected session.
 func (a *App) Starts(q Query) Starts {
 	if q.User == "" && q.Range.aligned() {
-		return a.agg.Starts(q.Range)
+		if st, ok := a.agg.Starts(q.Range); ok {
+			return st
+		}
 	}
-	r := q.Range
-	r.From, r.To = All().From, All().To
-	return scan(a.selected(q)).Starts(r)
+	return exactStarts(a.selected(q), q.Range.Loc)
+}
+
+// exactStarts places each session by its own start time.
+func exactStarts(list []*session.Session, loc *time.Location) Starts {
+	var st Starts
+	zc := newZoneClock(loc)
+	for _, s := range list {
+		slot := zc.slot(s.Start)
+		st.Sessions++
+		st.Grid[slot.Weekday][slot.Hour]++
+		if n := len(st.Daily); n > 0 && st.Daily[n-1].Day == slot.Day {
+			st.Daily[n-1].Count++
+		} else {
+			st.Daily = appendDay(st.Daily, DayCount{Day: slot.Day, Count: 1})
+		}
+		active := s.ActiveMs()
+		st.ActiveMs += active
+		if s.Status != session.Ended {
+			continue
+		}
+		if st.Ended == 0 || active < st.ShortestMs {
+			st.ShortestMs = active
+		}
+		if st.Ended == 0 || active > st.LongestMs {
+			st.LongestMs = active
+		}
+		st.Ended++
+		st.EndedMs += active
+	}
+	return st
 }
 
 // DailyActive answers the active time per local day of the sessions of q,
 // intervals split at local midnight.
 func (a *App) DailyActive(q Query) []DayCount {
 	if q.User == "" && !q.Range.Bounded() {
-		return a.agg.DailyActive(q.Range)
+		if days, ok := a.agg.DailyActive(q.Range); ok {
+			return days
+		}
 	}
-	r := q.Range
-	r.From, r.To = All().From, All().To
-	return scan(a.selected(q)).DailyActive(r)
+	return exactDaily(a.selected(q), q.Range.Loc)
+}
+
+// exactDaily splits each session's intervals at local midnights.
+func exactDaily(list []*session.Session, loc *time.Location) []DayCount {
+	var out []DayCount
+	zc := newZoneClock(loc)
+	for _, s := range list {
+		s.EachInterval(func(from, to int64) {
+			for from < to {
+				end := min(zc.nextDayStart(from), to)
+				out = appendDay(out, DayCount{Day: zc.localDay(from), Count: end - from})
+				from = end
+			}
+		})
+	}
+	return slices.DeleteFunc(out, func(d DayCount) bool { return d.Count == 0 })
 }
 
 // Pages answers the page totals of q (tracks selected by their timestamp),

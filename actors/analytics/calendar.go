@@ -33,6 +33,10 @@ type Slot struct {
 type zoneClock struct {
 	loc              *time.Location
 	from, to, offset int64 // [from, to) in Unix ms has this offset (ms)
+	// odd is set once an offset or a transition off the 15-minute grid
+	// was seen (local mean time before a zone's standard time, e.g.
+	// Africa/Monrovia until 1972): buckets cannot answer such a zone.
+	odd bool
 }
 
 func newZoneClock(loc *time.Location) *zoneClock {
@@ -57,6 +61,9 @@ func (z *zoneClock) offsetAt(ms int64) int64 {
 	if !end.IsZero() {
 		z.to = end.UnixMilli()
 	}
+	if z.offset%BucketMs != 0 || (!start.IsZero() && z.from%BucketMs != 0) || (!end.IsZero() && z.to%BucketMs != 0) {
+		z.odd = true
+	}
 	return z.offset
 }
 
@@ -68,6 +75,17 @@ func (z *zoneClock) slot(ms int64) Slot {
 		Weekday: int(((day+unixEpochDow)%7 + 7) % 7),
 		Hour:    int((local - day*dayMs) / hourMs),
 	}
+}
+
+// nextDayStart is the first instant after ms that belongs to a later
+// local day than ms.
+func (z *zoneClock) nextDayStart(ms int64) int64 {
+	day := z.localDay(ms)
+	next := z.dayStart(day + 1)
+	if next <= ms { // the clock went back over midnight: day comes round again
+		next = ms + (day+1)*dayMs - (ms + z.offsetAt(ms))
+	}
+	return next
 }
 
 // localDay is the local day number of ms.

@@ -32,6 +32,7 @@ type options struct {
 	cfg   bench.Config
 	json  bool
 	quiet bool
+	wait  time.Duration
 }
 
 const usage = `sessionbench loads a Session Server and reports throughput and latency per endpoint.
@@ -70,6 +71,7 @@ func parse(args []string, lookup func(string) (string, bool), stderr io.Writer) 
 	fs.BoolVar(&o.cfg.Baseline, "baseline", false, "then load an in-process server with fixed answers of the same size, and print ratios")
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object instead of the table")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on standard error")
+	fs.DurationVar(&o.wait, "wait", 10*time.Second, "wait up to this long for the target's /api/health to answer 200; 0: do not wait")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,6 +104,12 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if o.wait > 0 {
+		if err := bench.WaitReady(ctx, o.cfg.Target, o.wait); err != nil {
+			fmt.Fprintf(stderr, "sessionbench: %v\n", err)
+			return 1
+		}
+	}
 	rep, err := bench.Measure(ctx, o.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sessionbench: %v\n", err)

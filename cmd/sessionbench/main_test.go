@@ -25,7 +25,7 @@ func TestParse(t *testing.T) {
 		{"defaults", []string{"-jwt-secret", "S"}, nil, func(t *testing.T, o options) {
 			c := o.cfg
 			if c.Target != "http://127.0.0.1:8000" || c.Connections != 64 || c.Duration != 10*time.Second ||
-				c.Warmup != time.Second || c.Rate != 0 || c.Baseline || o.json || o.quiet ||
+				c.Warmup != time.Second || c.Rate != 0 || c.Baseline || o.json || o.quiet || o.wait != 10*time.Second ||
 				c.Workload.Scenario != bench.ScenarioMixed || c.Workload.Users != 1000 || c.Workload.Apps != 10 ||
 				c.Workload.ReadRatio != 0.1 || string(c.Workload.Secret) != "S" {
 				t.Errorf("defaults: %+v", o)
@@ -33,10 +33,10 @@ func TestParse(t *testing.T) {
 		}, nil},
 		{"every flag", []string{"-target", "http://127.0.0.2:9000", "-jwt-secret", "X", "-scenario", "track", "-c", "8",
 			"-d", "3s", "-warmup", "0s", "-rate", "500", "-timeout", "2s", "-users", "50", "-apps", "5",
-			"-read-ratio", "0.5", "-seed", "7", "-baseline", "-json", "-quiet"}, nil, func(t *testing.T, o options) {
+			"-read-ratio", "0.5", "-seed", "7", "-baseline", "-json", "-quiet", "-wait", "0s"}, nil, func(t *testing.T, o options) {
 			c := o.cfg
 			if c.Target != "http://127.0.0.2:9000" || c.Connections != 8 || c.Duration != 3*time.Second || c.Warmup != 0 ||
-				c.Rate != 500 || c.Timeout != 2*time.Second || c.Seed != 7 || !c.Baseline || !o.json || !o.quiet ||
+				c.Rate != 500 || c.Timeout != 2*time.Second || c.Seed != 7 || !c.Baseline || !o.json || !o.quiet || o.wait != 0 ||
 				c.Workload.Scenario != bench.ScenarioTrack || c.Workload.Users != 50 || c.Workload.Apps != 5 ||
 				c.Workload.ReadRatio != 0.5 || string(c.Workload.Secret) != "X" {
 				t.Errorf("every flag: %+v", o)
