@@ -43,6 +43,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 			return runVerify(args[1:], lookup, stdout, stderr, false)
 		case "repair":
 			return runVerify(args[1:], lookup, stdout, stderr, true)
+		case "checkpoint":
+			return runCheckpoint(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := ParseServe(args, lookup, stderr)
@@ -102,11 +104,16 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	if ready != nil {
 		ready <- ln.Addr()
 	}
+	builder, err := childBuilder(cfg.DataDir, logger)
+	if err != nil {
+		return err
+	}
 	dd, state, rec, err := datadir.Open(datadir.Options{
-		Dir:    cfg.DataDir,
-		Sync:   syncMode,
-		Policy: snapshot.Policy{Interval: cfg.SnapshotInterval},
-		Logger: logger,
+		Dir:     cfg.DataDir,
+		Sync:    syncMode,
+		Policy:  snapshot.Policy{Interval: cfg.SnapshotInterval},
+		Logger:  logger,
+		Builder: builder,
 	})
 	if err != nil {
 		_ = srv.Shutdown(context.Background())

@@ -42,9 +42,14 @@ import (
 	"github.com/sessionserver/sessionserver/snapshot/wal"
 )
 
-// ErrReplay: a logged record does not apply to the state rebuilt before
-// it (the log and the snapshot disagree).
-var ErrReplay = errors.New("datadir: record does not apply")
+// Errors of the data folder.
+var (
+	// ErrReplay: a logged record does not apply to the state rebuilt
+	// before it (the log and the snapshot disagree).
+	ErrReplay = errors.New("datadir: record does not apply")
+	// ErrBuild: a snapshot builder reported success but left no snapshot.
+	ErrBuild = errors.New("datadir: snapshot not built")
+)
 
 // Options configures a data folder.
 type Options struct {
@@ -54,6 +59,12 @@ type Options struct {
 	Policy snapshot.Policy
 	// SegmentBytes is the log segment size (0: the log's default).
 	SegmentBytes int64
+	// Builder, when set, builds the snapshot for a checkpoint instead of
+	// this process — the server runs `sessionserver checkpoint` as a child
+	// process, so that the build's memory and garbage collection never
+	// stall the requests. It must do what Build does and return the
+	// snapshot's sequence.
+	Builder func(through uint64) error
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
@@ -152,8 +163,12 @@ func (d *DataDir) walOptions() wal.Options {
 // loadSnapshot reads the newest snapshot that verifies (an empty state
 // when there is none).
 func (d *DataDir) loadSnapshot() (*analytics.State, snapshot.Info, error) {
+	return loadState(d.store)
+}
+
+func loadState(store *snapshot.Store) (*analytics.State, snapshot.Info, error) {
 	state := analytics.NewState()
-	info, found, err := d.store.Load(func(_ uint64, r io.Reader) error {
+	info, found, err := store.Load(func(_ uint64, r io.Reader) error {
 		s, err := analytics.ReadState(r)
 		if err != nil {
 			return err
@@ -207,25 +222,62 @@ func (d *DataDir) Checkpoint() (snapshot.Info, error) {
 	if through == d.lastSeq && d.lastInfo.Path != "" {
 		return d.lastInfo, nil
 	}
-	state, base, err := d.loadSnapshot()
+	info, err := d.build(through)
 	if err != nil {
 		return snapshot.Info{}, err
-	}
-	err = d.wal.ReadSealed(base.Seq, through, func(seq uint64, payload []byte) error {
-		return applyPayload(state, seq, payload)
-	})
-	if err != nil {
-		return snapshot.Info{}, fmt.Errorf("datadir: replay for snapshot: %w", err)
-	}
-	info, err := d.store.Save(through, func(w io.Writer) error { return analytics.WriteState(w, state) })
-	if err != nil {
-		return snapshot.Info{}, fmt.Errorf("datadir: %w", err)
 	}
 	if err := d.wal.Compact(through); err != nil {
 		d.log.Warn("log not compacted after snapshot; will retry at the next one", "through", through, "err", err)
 	}
 	d.lastSeq, d.lastTime, d.lastInfo = through, d.opts.Now(), info
 	d.lastAt, d.lastTook = d.lastTime, d.lastTime.Sub(began)
+	return info, nil
+}
+
+// build makes the snapshot for through, in this process or with Builder.
+func (d *DataDir) build(through uint64) (snapshot.Info, error) {
+	if d.opts.Builder == nil {
+		return Build(d.opts.FS, d.opts.Dir, through, d.log)
+	}
+	if err := d.opts.Builder(through); err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: snapshot builder: %w", err)
+	}
+	list, err := d.store.List()
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: %w", err)
+	}
+	if len(list) == 0 || list[0].Seq != through {
+		return snapshot.Info{}, fmt.Errorf("%w: the builder left no snapshot for %d", ErrBuild, through)
+	}
+	return list[0], nil
+}
+
+// Build writes the snapshot for log sequence through in the data folder
+// dir: the newest snapshot, plus the sealed log records after it up to
+// through. It only reads the log, so it may run in another process while
+// the server appends (after the server sealed through with a rotation).
+func Build(fsys vfs.FS, dir string, through uint64, logger *slog.Logger) (snapshot.Info, error) {
+	if fsys == nil {
+		fsys = vfs.OS{}
+	}
+	store := &snapshot.Store{Dir: filepath.Join(dir, "snap"), FS: fsys, Logger: logger}
+	state, base, err := loadState(store)
+	if err != nil {
+		return snapshot.Info{}, err
+	}
+	if base.Seq >= through && base.Path != "" {
+		return base, nil
+	}
+	err = wal.ReadRange(fsys, filepath.Join(dir, "wal"), base.Seq, through, func(seq uint64, payload []byte) error {
+		return applyPayload(state, seq, payload)
+	})
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: replay for snapshot: %w", err)
+	}
+	info, err := store.Save(through, func(w io.Writer) error { return analytics.WriteState(w, state) })
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("datadir: %w", err)
+	}
 	return info, nil
 }
 

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"github.com/sessionserver/sessionserver/snapshot/datadir"
+)
+
+// errBuilder: the snapshot child process failed.
+var errBuilder = errors.New("checkpoint child failed")
+
+// runCheckpoint implements the internal `sessionserver checkpoint
+// -data-dir DIR -through SEQ`: build the snapshot for SEQ from the newest
+// snapshot and the sealed log, in a process of its own (the server starts
+// it; see childBuilder).
+func runCheckpoint(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sessionserver checkpoint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "./data", "data folder")
+	through := fs.Uint64("through", 0, "last log sequence the snapshot covers")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *through == 0 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "sessionserver checkpoint: -through SEQ is required")
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	info, err := datadir.Build(nil, *dataDir, *through, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "sessionserver checkpoint: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s %d\n", info.Path, info.Size)
+	return 0
+}
+
+// childBuilder returns a datadir.Builder that runs `sessionserver
+// checkpoint` as a child process on one core at a lower priority, so that
+// building a snapshot of millions of sessions never takes the server's
+// memory, garbage collector or CPU from the requests. The child dies with
+// the server (Pdeathsig).
+func childBuilder(dataDir string, logger *slog.Logger) (func(uint64) error, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint child: %w", err)
+	}
+	return func(through uint64) error {
+		cmd := exec.Command(exe, "checkpoint", "-data-dir", dataDir, "-through", strconv.FormatUint(through, 10))
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("%w: %w", errBuilder, err)
+		}
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10); err != nil {
+			logger.Debug("checkpoint child keeps normal priority", "err", err)
+		}
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("%w: %w", errBuilder, err)
+		}
+		return nil
+	}, nil
+}
