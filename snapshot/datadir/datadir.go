@@ -65,8 +65,8 @@ type Options struct {
 	// stall the requests. It must do what Build does and return the
 	// snapshot's sequence.
 	Builder func(through uint64) error
-	Logger       *slog.Logger
-	Now          func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // DataDir is an open data folder. Its Append is the engine's journal.
