@@ -18,8 +18,15 @@ test:
 test-race:
 	$(GO) test -race -count=1 ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Go micro-benchmarks, then a short harness run (track, start, mixed) against the
+# built server with the baseline. Figures and commands: BENCHMARKS.md.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./snapshot/datadir/
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v snapshot/datadir)
+	$(GO) build -o bin/sessionbench ./cmd/sessionbench
+	rm -rf /tmp/sessionbench-data; ./$(BIN) -addr 127.0.0.1:8000 -data-dir /tmp/sessionbench-data -jwt-secret bench-secret -log-level warn & pid=$$!; \
+	for s in track start mixed; do ./bin/sessionbench -jwt-secret bench-secret -scenario $$s -c 64 -d 5s -baseline -quiet || break; done; \
+	kill -TERM $$pid; wait $$pid
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
