@@ -41,13 +41,16 @@ func decodeBody(raw []byte) (*body, error) {
 		return nil, badJSON("the body is empty")
 	}
 	if trimmed[0] != '{' {
-		return nil, badJSON("the body is JSON but not an object")
+		if json.Valid(trimmed) {
+			return nil, badJSON("the body is JSON but not an object")
+		}
+		return nil, badJSON("the body is not valid JSON")
 	}
-	var b body
-	if err := json.Unmarshal(raw, &b); err != nil {
+	b := new(body)
+	if err := scanObject(raw, b); err != nil {
 		return nil, badJSON(err.Error())
 	}
-	return &b, nil
+	return b, nil
 }
 
 func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }

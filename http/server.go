@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +62,8 @@ type Server struct {
 	srv     *fasthttp.Server
 	cors    corsPolicy
 	limiter *rateLimiter
+	// bufs are answer buffers (*[]byte) for the hand-encoded answers.
+	bufs sync.Pool
 	// admission holds a token per request inside the engine.
 	admission chan struct{}
 	engine    atomic.Pointer[actors.Engine]
@@ -83,6 +86,7 @@ func New(cfg Config) *Server {
 	if cfg.PublicRateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.PublicRateLimit, cfg.Now)
 	}
+	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	s.routes = s.routeTable()
 	if cfg.Engine != nil {
 		s.engine.Store(cfg.Engine)
@@ -308,6 +312,10 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 }
 
 func (c *call) ok(message string, data any) error {
+	if a, ok := data.(appender); ok {
+		c.s.writeSuccess(c.ctx, message, a)
+		return nil
+	}
 	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: message, Data: data})
 	return nil
 }
