@@ -130,18 +130,25 @@ func (a *App) start(rec *event.Record) error {
 	}
 	s := session.New(rec.Session, rec.User, rec.At)
 	s.LastSeen = rec.Logged
-	a.addSession(s)
+	a.sessions[s.ID] = s
+	a.index(s, false)
 	return nil
 }
 
-// addSession indexes a session and adds what it has done so far to the
-// counters (a new session, or one read back from a snapshot).
-func (a *App) addSession(s *session.Session) {
+// index adds a session, already in a.sessions, to the sorted lists and
+// what it has done so far to the counters (a new session, or one read back
+// from a snapshot). inOrder says s comes after every session the app has
+// (a snapshot is read in start order), so the lists take it at their end.
+func (a *App) index(s *session.Session, inOrder bool) {
 	u := a.user(s.User)
 	s.User = a.userNames[u.id]
-	a.sessions[s.ID] = s
-	a.all = insertSorted(a.all, s)
-	u.sessions = insertSorted(u.sessions, s)
+	if inOrder {
+		a.all = append(a.all, s)
+		u.sessions = append(u.sessions, s)
+	} else {
+		a.all = insertSorted(a.all, s)
+		u.sessions = insertSorted(u.sessions, s)
+	}
 	a.agg.AddStart(s.Start)
 	s.EachInterval(func(from, to int64) { a.agg.AddInterval(s.Start, from, to) })
 	if s.Status == session.Ended {

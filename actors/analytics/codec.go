@@ -212,7 +212,7 @@ func (d *stateDecoder) app() *App {
 	}
 	var prev int64
 	n := d.count(maxCount)
-	a.presize(int(min(n, 1<<20)))
+	a.presize(int(min(n, 1<<25))) // the snapshot verified its checksum before decoding
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		prev = d.session(a, prev)
 	}
@@ -281,9 +281,14 @@ func (d *stateDecoder) restore(a *App, s *session.Session, marks []int64, flags 
 		d.fail("session status does not match its events")
 		return
 	}
-	if _, dup := a.sessions[s.ID]; dup {
-		d.fail("duplicate session")
+	if n := len(a.all); n > 0 && sessionOrder(a.all[n-1], s) >= 0 {
+		d.fail("sessions out of order")
 		return
 	}
-	a.addSession(s)
+	n := len(a.sessions)
+	if a.sessions[s.ID] = s; len(a.sessions) == n {
+		d.fail("duplicate session") // the whole state is refused
+		return
+	}
+	a.index(s, true)
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,10 @@ func BenchmarkRestart(b *testing.B) {
 	st = nil
 	runtime.GC()
 	b.ResetTimer()
+	if pct := os.Getenv("RECOVERY_GOGC"); pct != "" {
+		n, _ := strconv.Atoi(pct)
+		defer debug.SetGCPercent(debug.SetGCPercent(n))
+	}
 	for i := 0; i < b.N; i++ {
 		d, _, rec, err := Open(Options{Dir: dir})
 		if err != nil {
