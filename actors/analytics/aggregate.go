@@ -52,7 +52,17 @@ type dayCells [bucketsDay]cell
 type Aggregate struct {
 	days map[int64]*dayCells // UTC day number → its buckets
 	keys []int64             // the days present, ascending
+	// long are the active intervals longer than longMs: they are not
+	// spread over buckets (a session left open for years would make
+	// millions of them) but split at local midnights when read.
+	long []span
 }
+
+// span is an active interval [from, to) in Unix ms.
+type span struct{ from, to int64 }
+
+// longMs is the length from which an interval is kept whole.
+const longMs = 2 * dayMs
 
 // NewAggregate returns an empty Aggregate.
 func NewAggregate() *Aggregate { return &Aggregate{days: make(map[int64]*dayCells)} }
@@ -80,6 +90,10 @@ func (a *Aggregate) AddInterval(start, from, to int64) {
 		return
 	}
 	a.cell(start).activeMs += to - from
+	if to-from > longMs {
+		a.long = append(a.long, span{from, to})
+		return
+	}
 	for from < to {
 		edge := (floorDiv(from, BucketMs) + 1) * BucketMs
 		end := min(edge, to)
@@ -193,7 +207,20 @@ func (a *Aggregate) DailyActive(r Range) (out []DayCount, ok bool) {
 		}
 		out = appendDay(out, DayCount{Day: d, Count: c.occMs})
 	})
+	for _, sp := range a.long {
+		out = splitDays(out, zc, sp.from, sp.to)
+	}
 	return out, !zc.odd
+}
+
+// splitDays adds [from, to) to days, split at the local midnights of zc.
+func splitDays(days []DayCount, zc *zoneClock, from, to int64) []DayCount {
+	for from < to {
+		end := min(zc.nextDayStart(from), to)
+		days = appendDay(days, DayCount{Day: zc.localDay(from), Count: end - from})
+		from = end
+	}
+	return days
 }
 
 // appendDay appends dc to days, which is kept ascending: where a zone's

@@ -314,13 +314,7 @@ func exactDaily(list []*session.Session, loc *time.Location) []DayCount {
 	var out []DayCount
 	zc := newZoneClock(loc)
 	for _, s := range list {
-		s.EachInterval(func(from, to int64) {
-			for from < to {
-				end := min(zc.nextDayStart(from), to)
-				out = appendDay(out, DayCount{Day: zc.localDay(from), Count: end - from})
-				from = end
-			}
-		})
+		s.EachInterval(func(from, to int64) { out = splitDays(out, zc, from, to) })
 	}
 	return slices.DeleteFunc(out, func(d DayCount) bool { return d.Count == 0 })
 }

@@ -263,3 +263,32 @@ func TestTimelinePages(t *testing.T) {
 		t.Fatal("timeline not in start order")
 	}
 }
+
+// TestLongIntervals: an interval of weeks (and one of decades) is kept
+// whole and split at local midnights when read, equal to the reference.
+func TestLongIntervals(t *testing.T) {
+	berlin := loadZone(t, "Europe/Berlin")
+	w := &world{}
+	add := func(id byte, start, end time.Time) {
+		uid := uuid.UUID{id}
+		s := session.New(uid, "ann", start.UnixMilli())
+		w.recs = append(w.recs, event.Record{Kind: event.Start, User: "ann", Session: uid, At: start.UnixMilli()})
+		if _, err := s.Apply(event.End, end.UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		w.recs = append(w.recs, event.Record{Kind: event.End, User: "ann", Session: uid, At: end.UnixMilli()})
+		w.sessions = append(w.sessions, s)
+	}
+	add(1, time.Date(2024, 3, 20, 17, 7, 3, 0, time.UTC), time.Date(2024, 4, 9, 2, 0, 0, 0, time.UTC))
+	add(2, time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	a := w.app(t)
+	if n := len(a.agg.days); n > 10 {
+		t.Fatalf("long intervals spread over %d days of buckets", n)
+	}
+	for _, loc := range []*time.Location{time.UTC, berlin} {
+		q := Query{Range: Range{From: All().From, To: All().To, Loc: loc}}
+		if got, want := a.DailyActive(q), w.referenceDaily(q); !slices.Equal(got, want) {
+			t.Fatalf("%s: %d days, want %d", loc, len(got), len(want))
+		}
+	}
+}

@@ -141,8 +141,40 @@ func ReadState(r io.Reader) (*State, error) {
 }
 
 type stateDecoder struct {
-	r   *bufio.Reader
-	err error
+	r       *bufio.Reader
+	err     error
+	scratch [16]byte
+	marks   []int64
+	// Sessions and their event times are carved out of slabs: millions of
+	// small objects become thousands of large ones (less memory, less GC).
+	slab  []session.Session
+	arena []int64
+}
+
+const slabLen = 1024
+
+// newSession returns a zeroed session from the current slab.
+func (d *stateDecoder) newSession() *session.Session {
+	if len(d.slab) == 0 {
+		d.slab = make([]session.Session, slabLen)
+	}
+	s := &d.slab[0]
+	d.slab = d.slab[1:]
+	return s
+}
+
+// marksFor returns an empty slice with room for n event times from the
+// arena (capacity exactly n: a later append copies, never overwrites).
+func (d *stateDecoder) marksFor(n int) []int64 {
+	if n == 0 {
+		return nil
+	}
+	if cap(d.arena)-len(d.arena) < n {
+		d.arena = make([]int64, 0, max(8*slabLen, n))
+	}
+	l := len(d.arena)
+	d.arena = d.arena[:l+n]
+	return d.arena[l : l : l+n]
 }
 
 func (d *stateDecoder) fail(what string) {
@@ -158,6 +190,7 @@ func (d *stateDecoder) uvarint() uint64 {
 	v, err := binary.ReadUvarint(d.r)
 	if err != nil {
 		d.fail("bad varint: " + err.Error())
+		return 0
 	}
 	return v
 }
@@ -169,6 +202,7 @@ func (d *stateDecoder) varint() int64 {
 	v, err := binary.ReadVarint(d.r)
 	if err != nil {
 		d.fail("bad varint: " + err.Error())
+		return 0
 	}
 	return v
 }
@@ -194,6 +228,16 @@ func (d *stateDecoder) bytes(n int) []byte {
 	return b
 }
 
+// fill reads exactly len(p) bytes into p.
+func (d *stateDecoder) fill(p []byte) {
+	if d.err != nil {
+		return
+	}
+	if _, err := io.ReadFull(d.r, p); err != nil {
+		d.fail("short data")
+	}
+}
+
 func (d *stateDecoder) string() string { return string(d.bytes(int(d.count(maxNameLen)))) }
 
 func (d *stateDecoder) app() *App {
@@ -212,7 +256,7 @@ func (d *stateDecoder) app() *App {
 	}
 	var prev int64
 	n := d.count(maxCount)
-	a.presize(int(min(n, 1<<25))) // the snapshot verified its checksum before decoding
+	a.presize(int(min(n, 1<<20)))
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		prev = d.session(a, prev)
 	}
@@ -220,7 +264,10 @@ func (d *stateDecoder) app() *App {
 	for i, n := uint64(0), d.count(maxCount); i < n && d.err == nil; i++ {
 		prev += d.varint()
 		ms, page, user := d.uvarint(), d.uvarint(), d.uvarint()
-		if d.err == nil && (ms > event.MaxSpentMs || page >= uint64(len(a.pageNames)) || user >= uint64(len(a.userNames))) {
+		if d.err != nil {
+			break
+		}
+		if ms > event.MaxSpentMs || page >= uint64(len(a.pageNames)) || user >= uint64(len(a.userNames)) {
 			d.fail("track out of range")
 			break
 		}
@@ -231,10 +278,11 @@ func (d *stateDecoder) app() *App {
 
 func (d *stateDecoder) session(a *App, prevStart int64) int64 {
 	var id uuid.UUID
-	copy(id[:], d.bytes(16))
+	d.fill(id[:])
 	user := d.uvarint()
 	start := prevStart + d.varint()
-	flags := d.bytes(1)
+	d.fill(d.scratch[:1])
+	flags := d.scratch[0]
 	nMarks := d.count(maxMarks)
 	if d.err != nil {
 		return start
@@ -243,17 +291,21 @@ func (d *stateDecoder) session(a *App, prevStart int64) int64 {
 		d.fail("session user out of range")
 		return start
 	}
-	s := session.New(id, a.userNames[user], start)
-	marks := make([]int64, 0, min(nMarks, 64))
+	marks := d.marks[:0]
 	last := start
 	for i := uint64(0); i < nMarks && d.err == nil; i++ {
 		last += int64(d.uvarint())
 		marks = append(marks, last)
 	}
-	s.LastSeen = last + d.varint()
-	if d.err == nil {
-		d.restore(a, s, marks, flags[0])
+	d.marks = marks
+	lastSeen := last + d.varint()
+	if d.err != nil {
+		return start
 	}
+	s := d.newSession()
+	*s = session.Session{ID: id, User: a.userNames[user], Start: start, Status: session.Active,
+		Marks: d.marksFor(len(marks)), LastSeen: lastSeen}
+	d.restore(a, s, marks, flags)
 	return start
 }
 
