@@ -136,6 +136,10 @@ func (t *ioTracker) Read(p []byte) (int, error) {
 // verifyReader hands out at most want.rawLen decompressed bytes; at their
 // end it checks that the stream ends too and that the checksum matches,
 // and returns io.EOF only then. Its errors are sticky.
+// Len is the number of payload bytes not yet read (as bytes.Reader's), so
+// a decoder can size its tables from it.
+func (v *verifyReader) Len() int { return int(min(v.left, uint64(1<<62))) }
+
 type verifyReader struct {
 	r     io.Reader
 	src   *ioTracker

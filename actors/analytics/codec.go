@@ -119,9 +119,18 @@ func (a *App) encodeSession(e *encoder, s *session.Session, prevStart int64) {
 	e.varint(s.LastSeen - last)
 }
 
-// ReadState reads a State written by WriteState.
+// minSessionBytes is the smallest encoded session (id, user, start,
+// flags, mark count, last seen).
+const minSessionBytes = 21
+
+// ReadState reads a State written by WriteState. A reader with a Len
+// method (bytes.Reader, the snapshot store's) lets it size its tables for
+// the sessions that can fit, and no more.
 func ReadState(r io.Reader) (*State, error) {
-	d := &stateDecoder{r: bufio.NewReaderSize(r, 1<<16)}
+	d := &stateDecoder{r: bufio.NewReaderSize(r, 1<<16), maxSessions: 1 << 20}
+	if lr, ok := r.(interface{ Len() int }); ok {
+		d.maxSessions = uint64(lr.Len()) / minSessionBytes
+	}
 	if v := d.uvarint(); v != codecVersion && d.err == nil {
 		return nil, fmt.Errorf("%w: version %d", ErrCodec, v)
 	}
@@ -141,10 +150,12 @@ func ReadState(r io.Reader) (*State, error) {
 }
 
 type stateDecoder struct {
-	r       *bufio.Reader
-	err     error
-	scratch [16]byte
-	marks   []int64
+	// maxSessions bounds how many sessions the tables are sized for.
+	maxSessions uint64
+	r           *bufio.Reader
+	err         error
+	scratch     [16]byte
+	marks       []int64
 	// Sessions and their event times are carved out of slabs: millions of
 	// small objects become thousands of large ones (less memory, less GC).
 	slab  []session.Session
@@ -256,7 +267,7 @@ func (d *stateDecoder) app() *App {
 	}
 	var prev int64
 	n := d.count(maxCount)
-	a.presize(int(min(n, 1<<20)))
+	a.presize(int(min(n, d.maxSessions)))
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		prev = d.session(a, prev)
 	}
