@@ -28,9 +28,12 @@ bench: build
 	for s in track start mixed; do ./bin/sessionbench -jwt-secret bench-secret -scenario $$s -c 64 -d 5s -baseline -quiet || break; done; \
 	kill -TERM $$pid; wait $$pid
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target per run).
 fuzz:
