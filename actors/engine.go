@@ -14,6 +14,7 @@ import (
 	"github.com/sessionserver/sessionserver/actors/analytics"
 	"github.com/sessionserver/sessionserver/actors/event"
 	"github.com/sessionserver/sessionserver/actors/session"
+	"github.com/sessionserver/sessionserver/metrics/throttle"
 )
 
 // Errors of the engine. Transitions also return errors wrapping
@@ -61,6 +62,7 @@ type Config struct {
 type Engine struct {
 	cfg     Config
 	log     *slog.Logger
+	warn    *throttle.Logger // repeated warnings of the hot paths
 	journal event.Journal
 	system  *actor.ActorSystem
 	root    *actor.RootContext
@@ -102,6 +104,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		cfg:     cfg,
 		log:     logger,
+		warn:    throttle.New(logger, 10*time.Second, time.Now),
 		journal: cfg.Journal,
 		system:  system,
 		root:    system.Root,

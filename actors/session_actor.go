@@ -74,6 +74,6 @@ func (a *sessionActor) idle(ctx actor.Context, m *idleCheck) {
 	}
 	rec := event.Record{Kind: event.Timeout, App: st.app, User: s.User, Session: s.ID, At: s.LastEvent(), Logged: m.Now}
 	if err := st.eng.apply(ctx, st, &rec); err != nil {
-		st.eng.log.Warn("session timeout not logged; will retry at the next sweep", "session", s.ID, "err", err)
+		st.eng.warn.Warn("timeout", "session timeout not logged; will retry at the next sweep", "session", s.ID, "err", err)
 	}
 }

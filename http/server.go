@@ -19,6 +19,7 @@ import (
 	"github.com/sessionserver/sessionserver/http/auth"
 	"github.com/sessionserver/sessionserver/http/isotime"
 	"github.com/sessionserver/sessionserver/metrics"
+	"github.com/sessionserver/sessionserver/metrics/throttle"
 )
 
 // MaxBody is the largest request body accepted (413 above).
@@ -62,6 +63,9 @@ type Server struct {
 	srv     *fasthttp.Server
 	cors    corsPolicy
 	limiter *rateLimiter
+	// warn throttles the warnings of failing requests (a full disk fails
+	// every write).
+	warn *throttle.Logger
 	// bufs are answer buffers (*[]byte) for the hand-encoded answers.
 	bufs sync.Pool
 	// admission holds a token per request inside the engine.
@@ -86,6 +90,7 @@ func New(cfg Config) *Server {
 	if cfg.PublicRateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.PublicRateLimit, cfg.Now)
 	}
+	s.warn = throttle.New(s.log, 10*time.Second, time.Now)
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	s.routes = s.routeTable()
 	if cfg.Engine != nil {
@@ -200,7 +205,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 			ctx.Response.Header.Set("Retry-After", "1")
 		}
 		if status >= 500 {
-			s.log.Warn("request failed", "path", string(ctx.Path()), "status", status, "err", err)
+			s.warn.Warn(strconv.Itoa(status)+" "+rt.path, "request failed", "path", string(ctx.Path()), "status", status, "err", err)
 		}
 		writeError(ctx, err)
 	}
