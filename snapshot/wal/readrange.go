@@ -32,7 +32,7 @@ func ReadRange(fsys vfs.FS, dir string, after, through uint64, fn func(seq uint6
 		if s.first > next {
 			return fmt.Errorf("%w: records %d to %d are not in the log", ErrGap, next, s.first-1)
 		}
-		if err := readRange(fsys, filepath.Join(dir, s.name), s.first, next, through, fn); err != nil {
+		if err := readRange(fsys, filepath.Join(dir, s.name), s.first, next, through, maxFrameBody, fn); err != nil {
 			return err
 		}
 		next = last + 1
@@ -43,7 +43,9 @@ func ReadRange(fsys vfs.FS, dir string, after, through uint64, fn func(seq uint6
 	return nil
 }
 
-func readRange(fsys vfs.FS, path string, first, from, through uint64, fn func(uint64, []byte) error) error {
+// readRange hands fn the records in [from, through] of the sealed segment
+// at path, whose first sequence is first.
+func readRange(fsys vfs.FS, path string, first, from, through uint64, maxRecord int, fn func(uint64, []byte) error) error {
 	f, size, err := openSegment(fsys, path)
 	if err != nil {
 		return err
@@ -61,7 +63,7 @@ func readRange(fsys vfs.FS, path string, first, from, through uint64, fn func(ui
 		}
 		return nil
 	}
-	_, err = scanSegment(f, size, path, first, maxFrameBody, false, visit)
+	_, err = scanSegment(f, size, path, first, maxRecord, false, visit)
 	if errors.Is(err, errStop) {
 		return nil
 	}

@@ -56,29 +56,7 @@ func (l *Log) ReadSealed(after, through uint64, fn func(seq uint64, payload []by
 
 // readSegment hands fn the records of s in [from, through].
 func (l *Log) readSegment(s segInfo, from, through uint64, fn func(uint64, []byte) error) error {
-	path := filepath.Join(l.opts.Dir, s.name)
-	f, size, err := openSegment(l.fsys, path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	visit := func(seq uint64, payload []byte) error {
-		switch {
-		case seq < from:
-			return nil
-		case seq > through:
-			return errStop
-		}
-		if err := fn(seq, payload); err != nil {
-			return fmt.Errorf("wal: read record %d: %w", seq, err)
-		}
-		return nil
-	}
-	_, err = scanSegment(f, size, path, s.first, l.opts.MaxRecordBytes, false, visit)
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
+	return readRange(l.fsys, filepath.Join(l.opts.Dir, s.name), s.first, from, through, l.opts.MaxRecordBytes, fn)
 }
 
 // Compact deletes the sealed segments all of whose records are <= through
