@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/sessionserver
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-race bench lint fuzz clean
+.PHONY: run build test test-race bench lint fuzz fuzz-short clean
 
 run: build
 	./$(BIN)
@@ -14,6 +14,17 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz-short
+
+# A short pass of the parsers' fuzz targets (their seed corpora also run in
+# every `go test`): request bodies, times, tokens, log records, snapshots.
+SHORT_FUZZ := ./http:FuzzScanObject ./http:FuzzDecodeBody ./http/isotime:FuzzParse ./http/auth:FuzzVerify \
+	./actors/event:FuzzDecode ./actors/analytics:FuzzReadState ./snapshot/wal:FuzzOpen ./snapshot:FuzzLoad
+
+fuzz-short:
+	@for t in $(SHORT_FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name 3s"; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime 3s $$pkg > /tmp/fuzz-short.$$$$.log 2>&1 || { cat /tmp/fuzz-short.$$$$.log; exit 1; }; \
+	done
 
 test-race:
 	$(GO) test -race -count=1 ./...
