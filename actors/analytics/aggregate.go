@@ -119,18 +119,31 @@ func (a *Aggregate) AddEnd(start, activeMs int64) {
 // eachCell calls fn for every bucket whose start lies in [from, to), in
 // time order, with the bucket's start time.
 func (a *Aggregate) eachCell(from, to int64, fn func(ms int64, c *cell)) {
+	a.eachDay(from, to, func(ms int64, cells []cell) {
+		for i := range cells {
+			fn(ms+int64(i)*BucketMs, &cells[i])
+		}
+	})
+}
+
+// eachDay calls fn, in time order, for every day's run of buckets whose
+// starts lie in [from, to), with the first bucket's start time.
+func (a *Aggregate) eachDay(from, to int64, fn func(ms int64, cells []cell)) {
 	first, _ := slices.BinarySearch(a.keys, floorDiv(from, dayMs))
 	for _, day := range a.keys[first:] {
 		base := day * dayMs
 		if base >= to {
 			return
 		}
-		dc := a.days[day]
-		for i := range dc {
-			ms := base + int64(i)*BucketMs
-			if ms >= from && ms < to {
-				fn(ms, &dc[i])
-			}
+		lo, hi := int64(0), int64(bucketsDay)
+		if from > base { // (compared, not subtracted: the bounds may be ±∞)
+			lo = (from - base + BucketMs - 1) / BucketMs
+		}
+		if to < base+dayMs {
+			hi = (to - base + BucketMs - 1) / BucketMs
+		}
+		if lo < hi {
+			fn(base+lo*BucketMs, a.days[day][lo:hi])
 		}
 	}
 }
@@ -159,8 +172,12 @@ type Starts struct {
 // span (see zoneClock.odd): the caller must then look at the sessions.
 func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
 	zc := newZoneClock(r.Loc)
-	a.eachCell(r.From, r.To, func(ms int64, c *cell) {
-		st.add(zc, ms, c)
+	a.eachDay(r.From, r.To, func(ms int64, cells []cell) {
+		for i := range cells {
+			if cells[i].starts != 0 {
+				st.add(zc, ms+int64(i)*BucketMs, &cells[i])
+			}
+		}
 	})
 	return st, !zc.odd
 }
