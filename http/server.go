@@ -54,6 +54,10 @@ type Config struct {
 // DefaultMaxInFlight is the admission limit when none is configured.
 const DefaultMaxInFlight = 1024
 
+// DefaultMaxConns is the most connections served at once; fasthttp answers
+// more with 503 at once.
+const DefaultMaxConns = 16384
+
 // Server is the HTTP front end.
 type Server struct {
 	cfg     Config
@@ -101,6 +105,8 @@ func New(cfg Config) *Server {
 		ErrorHandler:                  s.transportError,
 		Name:                          "sessionserver",
 		MaxRequestBodySize:            maxRead,
+		ReadBufferSize:                16 << 10, // headers up to 16 KiB: a token of up to 8 KiB gets its 401
+		Concurrency:                   DefaultMaxConns,
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  30 * time.Second,
 		IdleTimeout:                   2 * time.Minute,
@@ -148,7 +154,14 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, errTooLarge())
 		return
 	}
-	writeError(ctx, &apiError{status: fasthttp.StatusBadRequest, message: "malformed HTTP request", details: err.Error(), err: ErrBadJSON})
+	var small *fasthttp.ErrSmallBuffer
+	if errors.As(err, &small) || errors.Is(err, fasthttp.ErrSmallReadBuffer) {
+		writeError(ctx, &apiError{status: fasthttp.StatusRequestHeaderFieldsTooLarge,
+			message: "request headers are larger than 16 KiB", details: "headers", err: ErrTooLarge})
+		return
+	}
+	// The error quotes the request's bytes (a token, perhaps): not echoed.
+	writeError(ctx, &apiError{status: fasthttp.StatusBadRequest, message: "malformed HTTP request", details: "request", err: ErrBadJSON})
 }
 
 // Handle is the fasthttp handler of every request.
