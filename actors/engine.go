@@ -301,6 +301,11 @@ type Transitioned struct {
 func (e *Engine) Transition(kind event.Kind, app, user string, id uuid.UUID, atMs int64, atNow bool) (Transitioned, error) {
 	cmd := &transitionCmd{Kind: kind, App: app, User: user, At: atMs, Logged: e.nowMs(), AtNow: atNow}
 	res, err := e.root.RequestFuture(e.sessionPID(id), cmd, e.cfg.AskTimeout).Result()
+	if errors.Is(err, actor.ErrTimeout) {
+		// Still queued behind a slow log write, perhaps: the outcome is
+		// unknown, so nothing is acknowledged.
+		return Transitioned{}, fmt.Errorf("%w: session did not answer in %s", ErrUnavailable, e.cfg.AskTimeout)
+	}
 	if err != nil {
 		// The actor has gone (ended, or never was): the aggregator knows.
 		return Transitioned{}, e.afterActor(kind, app, user, id)
