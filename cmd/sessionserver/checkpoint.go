@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -54,6 +55,10 @@ func childBuilder(dataDir string, logger *slog.Logger) (func(uint64) error, erro
 		return nil, fmt.Errorf("checkpoint child: %w", err)
 	}
 	return func(through uint64) error {
+		// Pdeathsig follows the thread that started the child: keep this
+		// goroutine on it until the child is done.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		cmd := exec.Command(exe, "checkpoint", "-data-dir", dataDir, "-through", strconv.FormatUint(through, 10))
 		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 		cmd.Stderr = os.Stderr
