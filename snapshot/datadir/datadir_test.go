@@ -299,3 +299,46 @@ func countdown(skip int) func(string) bool {
 		return skip < 0
 	}
 }
+
+// TestBuilder: a checkpoint can be built by another party (the server's
+// child process); a builder that fails, or leaves no snapshot, fails the
+// checkpoint and keeps the log.
+func TestBuilder(t *testing.T) {
+	fsys := faultfs.New()
+	var calls int
+	mode := "build"
+	o := options(fsys)
+	o.Builder = func(through uint64) error {
+		calls++
+		switch mode {
+		case "fail":
+			return syscall.EIO
+		case "nothing":
+			return nil
+		}
+		_, err := Build(fsys, o.Dir, through, nil)
+		return err
+	}
+	d, _ := mustOpen(t, o)
+	recs := records(7, 30)
+	appendAll(t, d, recs)
+	for _, m := range []string{"fail", "nothing"} {
+		mode = m
+		if _, err := d.Checkpoint(); err == nil {
+			t.Fatalf("%s: checkpoint succeeded", m)
+		}
+	}
+	mode = "build"
+	info, err := d.Checkpoint()
+	if err != nil || info.Seq != uint64(len(recs)) {
+		t.Fatalf("checkpoint %+v, %v", info, err)
+	}
+	if calls != 3 {
+		t.Fatalf("builder called %d times", calls)
+	}
+	fsys.PowerLoss()
+	_, st := mustOpen(t, options(fsys))
+	if !bytes.Equal(encode(t, st), reference(t, recs)) {
+		t.Fatal("state after a built snapshot differs")
+	}
+}
