@@ -52,7 +52,7 @@ type Config struct {
 }
 
 // DefaultMaxInFlight is the admission limit when none is configured.
-const DefaultMaxInFlight = 1024
+const DefaultMaxInFlight = 256
 
 // DefaultMaxConns is the most connections served at once; fasthttp answers
 // more with 503 at once.
