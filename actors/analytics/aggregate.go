@@ -106,14 +106,23 @@ func (a *Aggregate) AddInterval(start, from, to int64) {
 // activeMs.
 func (a *Aggregate) AddEnd(start, activeMs int64) {
 	c := a.cell(start)
-	if c.ended == 0 || activeMs < c.shortest {
-		c.shortest = activeMs
+	addEnded(&c.ended, &c.endedMs, &c.shortest, &c.longest, 1, activeMs, activeMs, activeMs)
+}
+
+// addEnded folds n ended sessions — their active time sum, the shortest lo
+// and the longest hi — into a running count, total, shortest and longest.
+func addEnded(count, total, shortest, longest *int64, n, sum, lo, hi int64) {
+	if n == 0 {
+		return
 	}
-	if c.ended == 0 || activeMs > c.longest {
-		c.longest = activeMs
+	if *count == 0 || lo < *shortest {
+		*shortest = lo
 	}
-	c.ended++
-	c.endedMs += activeMs
+	if *count == 0 || hi > *longest {
+		*longest = hi
+	}
+	*count += n
+	*total += sum
 }
 
 // eachCell calls fn for every bucket whose start lies in [from, to), in
@@ -195,17 +204,7 @@ func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
 	} else {
 		st.Daily = appendDay(st.Daily, DayCount{Day: s.Day, Count: c.starts})
 	}
-	if c.ended == 0 {
-		return
-	}
-	if st.Ended == 0 || c.shortest < st.ShortestMs {
-		st.ShortestMs = c.shortest
-	}
-	if st.Ended == 0 || c.longest > st.LongestMs {
-		st.LongestMs = c.longest
-	}
-	st.Ended += c.ended
-	st.EndedMs += c.endedMs
+	addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, c.ended, c.endedMs, c.shortest, c.longest)
 }
 
 // DailyActive is the active time per local day of r's zone, from the

@@ -283,17 +283,9 @@ func exactStarts(list []*session.Session, loc *time.Location) Starts {
 		}
 		active := s.ActiveMs()
 		st.ActiveMs += active
-		if s.Status != session.Ended {
-			continue
+		if s.Status == session.Ended {
+			addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, 1, active, active, active)
 		}
-		if st.Ended == 0 || active < st.ShortestMs {
-			st.ShortestMs = active
-		}
-		if st.Ended == 0 || active > st.LongestMs {
-			st.LongestMs = active
-		}
-		st.Ended++
-		st.EndedMs += active
 	}
 	return st
 }

@@ -115,7 +115,7 @@ func Open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	if err := makeDirs(opts.FS, opts.Dir); err != nil {
 		return nil, nil, Recovered{}, err
 	}
-	state, info, err := d.loadSnapshot()
+	state, info, err := loadState(d.store)
 	if err != nil {
 		return nil, nil, Recovered{}, err
 	}
@@ -160,12 +160,8 @@ func (d *DataDir) walOptions() wal.Options {
 	}
 }
 
-// loadSnapshot reads the newest snapshot that verifies (an empty state
-// when there is none).
-func (d *DataDir) loadSnapshot() (*analytics.State, snapshot.Info, error) {
-	return loadState(d.store)
-}
-
+// loadState reads the newest snapshot that verifies (an empty state when
+// there is none).
 func loadState(store *snapshot.Store) (*analytics.State, snapshot.Info, error) {
 	state := analytics.NewState()
 	info, found, err := store.Load(func(_ uint64, r io.Reader) error {
