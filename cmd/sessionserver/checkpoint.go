@@ -30,7 +30,9 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *through == 0 || fs.NArg() > 0 {
+	given := false // 0 is valid: a server that never logged a record
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "through" })
+	if !given || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "sessionserver checkpoint: -through SEQ is required")
 		return 2
 	}

@@ -182,3 +182,15 @@ func TestSigtermKeepsEverything(t *testing.T) {
 		t.Fatalf("two restarts without writes differ:\n%s\n%s", answers[0], answers[1])
 	}
 }
+
+// TestSigtermWithoutWrites: a server that never logged a record stops
+// cleanly (its final snapshot covers sequence 0), and so does the next.
+func TestSigtermWithoutWrites(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 2; i++ {
+		p := startProc(t, dir)
+		if err := p.stop(t); err != nil {
+			t.Fatalf("start %d: SIGTERM exit: %v\n%s", i, err, p.logs.String())
+		}
+	}
+}
