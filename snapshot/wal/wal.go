@@ -31,11 +31,11 @@ type Log struct {
 	batchLimit int
 	pool       sync.Pool // *request
 
-	mu     sync.Mutex // guards queue, closed
-	queue  []*request
-	closed bool
-	wake   chan struct{} // cap 1: the queue changed or the log closes
-	exited chan struct{} // closed when the writer returns
+	mu      sync.Mutex // guards queue, closed, leading
+	queue   []*request
+	closed  bool
+	leading bool       // a caller is writing (see lead); the queue is empty when not
+	idle    *sync.Cond // on mu: leading became false
 
 	failErr atomic.Pointer[error]
 	lastSeq atomic.Uint64
@@ -44,7 +44,7 @@ type Log struct {
 
 	// fileMu: the writer Locks it to swap or close active; Sync RLocks it.
 	fileMu sync.RWMutex
-	// Owned by the writer goroutine (and by Open before it starts).
+	// Owned by the leader (and by Open before the first append).
 	active     vfs.File
 	seed       uint32 // checksum seed of the active segment
 	size       int64  // bytes in the active segment
@@ -85,10 +85,10 @@ func Open(opts Options, after uint64, fn func(seq uint64, payload []byte) error)
 	}
 	l := &Log{
 		opts: opts, fsys: opts.FS, log: opts.Logger, batchLimit: batchLimit(opts.MaxRecordBytes),
-		wake: make(chan struct{}, 1), exited: make(chan struct{}),
 		queue: make([]*request, 0, min(opts.MaxPending, 1024)),
 	}
 	l.pool.New = func() any { return &request{done: make(chan struct{}, 1)} }
+	l.idle = sync.NewCond(&l.mu)
 	if err := l.recover(rp, after); err != nil {
 		if l.active != nil {
 			l.active.Close()
@@ -182,9 +182,8 @@ func removeLeftovers(fsys vfs.FS, dir string, names []string) error {
 	return fsys.SyncDir(dir)
 }
 
-// start launches the writer and, for SyncEverySec, the timed fsync.
+// start launches, for SyncEverySec, the timed fsync.
 func (l *Log) start() {
-	go l.run()
 	if l.opts.Sync == SyncEverySec {
 		l.stopSync, l.syncDone = make(chan struct{}), make(chan struct{})
 		go l.syncLoop()
@@ -212,13 +211,23 @@ func (l *Log) Rotate() (through uint64, err error) {
 	return l.call(r)
 }
 
-// call queues r, waits for the writer and recycles r.
+// call queues r, leads or waits for its answer, and recycles r.
 func (l *Log) call(r *request) (uint64, error) {
-	if err := l.enqueue(r); err != nil {
+	lead, err := l.enqueue(r)
+	if err != nil {
 		l.recycle(r)
 		return 0, err
 	}
-	<-r.done
+	for {
+		if lead {
+			l.lead(r)
+		}
+		<-r.done
+		if lead = r.lead; !lead {
+			break
+		}
+		r.lead = false
+	}
 	seq, err := r.seq, r.err
 	l.recycle(r)
 	return seq, err
@@ -277,9 +286,10 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
+	for l.leading { // let the leader write what is queued
+		l.idle.Wait()
+	}
 	l.mu.Unlock()
-	l.signal()
-	<-l.exited
 	if l.stopSync != nil {
 		close(l.stopSync)
 		<-l.syncDone

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 type opKind uint8
@@ -19,57 +20,70 @@ type request struct {
 	payload []byte
 	seq     uint64
 	err     error
-	done    chan struct{} // cap 1; the writer sends once per use
+	// lead: the previous leader handed the writing over to this request's
+	// caller, which was waiting on done (see call).
+	lead bool
+	done chan struct{} // cap 1; sent once per answer or hand-over
 }
 
-// enqueue admits r or refuses it at once.
-func (l *Log) enqueue(r *request) error {
+// There is no writer goroutine. The caller that queues a request while no
+// one is writing becomes the leader: it takes what waits, writes it (one
+// write call, one fsync for SyncAlways), answers every request in the
+// batch, and goes on until its own request is answered. If more wait then,
+// it hands the leadership to the first of them and returns. An append on
+// an idle log is thus written by its own goroutine with no hand-off, and
+// under load each batch costs one wake-up per request, as with a writer
+// goroutine. Only the leader touches the active segment and the fields the
+// Log documents as the writer's.
+
+// enqueue admits r or refuses it at once; lead says the caller must lead.
+func (l *Log) enqueue(r *request) (lead bool, err error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	switch {
 	case l.closed:
-		l.mu.Unlock()
-		return ErrClosed
+		return false, ErrClosed
 	case l.failure() != nil:
-		l.mu.Unlock()
-		return l.failure()
+		return false, l.failure()
 	case r.op == opAppend && len(l.queue) >= l.opts.MaxPending:
-		l.mu.Unlock()
-		return ErrBusy
+		return false, ErrBusy
 	}
 	l.queue = append(l.queue, r)
-	l.mu.Unlock()
-	l.signal()
-	return nil
-}
-
-// signal wakes the writer without blocking.
-func (l *Log) signal() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	if !l.leading {
+		l.leading = true
+		return true, nil
 	}
+	return false, nil
 }
 
-// run is the writer goroutine: it takes what waits, writes it, repeats.
-func (l *Log) run() {
-	defer close(l.exited)
+// lead writes batches until own is answered, then hands the leadership to
+// the next waiting request or lays it down.
+func (l *Log) lead(own *request) {
 	for {
-		batch, stop := l.take()
-		switch {
-		case len(batch) > 0:
-			l.process(batch)
-		case stop:
-			return
-		default:
-			<-l.wake
+		batch := l.take()
+		mine := slices.Contains(batch, own) // before process: answered requests are recycled
+		l.process(batch)
+		if mine {
+			break
 		}
 	}
+	l.mu.Lock()
+	if len(l.queue) == 0 {
+		l.leading = false
+		l.idle.Broadcast()
+		l.mu.Unlock()
+		return
+	}
+	next := l.queue[0]
+	l.mu.Unlock()
+	next.lead = true
+	next.done <- struct{}{}
 }
 
-// take removes the next batch from the queue: either one control request
-// or the appends up to the next control request and the batch byte limit
-// (always at least one). stop: the log is closed and the queue is empty.
-func (l *Log) take() (batch []*request, stop bool) {
+// take removes the next batch from the queue, which the leader knows is
+// not empty: either one control request or the appends up to the next
+// control request and the batch byte limit (always at least one).
+func (l *Log) take() []*request {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n, bytes := 0, 0
@@ -86,12 +100,12 @@ func (l *Log) take() (batch []*request, stop bool) {
 		bytes += fl
 		n++
 	}
-	batch = append(l.taken[:0], l.queue[:n]...)
+	batch := append(l.taken[:0], l.queue[:n]...)
 	rest := copy(l.queue, l.queue[n:])
 	clear(l.queue[rest:])
 	l.queue = l.queue[:rest]
 	l.taken = batch
-	return batch, l.closed && n == 0
+	return batch
 }
 
 // process handles one batch and answers every request in it.
