@@ -202,10 +202,11 @@ func (e *Engine) sessionPID(id uuid.UUID) *actor.PID {
 	return actor.NewPID(e.system.Address(), id.String())
 }
 
-// apply logs rec, applies it to the session actor's state, tells the
-// aggregator and stops the actor if the session ended. Runs inside the
-// session actor.
-func (e *Engine) apply(ctx actor.Context, st *sessionState, rec *event.Record) error {
+// apply logs m's record, applies it to the session actor's state, hands m
+// to the aggregator and stops the actor if the session ended. Runs inside
+// the session actor.
+func (e *Engine) apply(ctx actor.Context, st *sessionState, m *applied) error {
+	rec := &m.Rec
 	if err := e.journal.Append(rec); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -217,7 +218,7 @@ func (e *Engine) apply(ctx actor.Context, st *sessionState, rec *event.Record) e
 	st.s.LastSeen = rec.Logged
 	e.count(before, -1)
 	e.count(st.s.Status, 1)
-	ctx.Send(st.appPID, &applied{Rec: *rec})
+	ctx.Send(st.appPID, m)
 	if st.s.Status == session.Ended {
 		e.retire(ctx.Self())
 	}
@@ -267,15 +268,15 @@ func (e *Engine) Start(app, user string, atMs int64) (Started, error) {
 	if err != nil {
 		return Started{}, fmt.Errorf("%w: session id: %w", ErrUnavailable, err)
 	}
-	rec := event.Record{Kind: event.Start, App: app, User: user, Session: id, At: atMs, Logged: e.nowMs()}
-	if err := e.journal.Append(&rec); err != nil {
+	m := &applied{Rec: event.Record{Kind: event.Start, App: app, User: user, Session: id, At: atMs, Logged: e.nowMs()}}
+	if err := e.journal.Append(&m.Rec); err != nil {
 		return Started{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	appPID := e.appPID(app, true)
-	e.root.Send(appPID, &applied{Rec: rec})
+	e.root.Send(appPID, m)
 	e.started.Add(1)
 	e.count(session.Active, 1)
-	e.spawnSession(app, appPID, session.New(id, user, atMs), rec.Logged)
+	e.spawnSession(app, appPID, session.New(id, user, atMs), m.Rec.Logged)
 	return Started{ID: id, Start: atMs}, nil
 }
 
@@ -346,11 +347,11 @@ func conflict(kind event.Kind, st session.Status) error {
 
 // TrackPage records a page visit.
 func (e *Engine) TrackPage(app, user, page string, atMs, spentMs int64) error {
-	rec := event.Record{Kind: event.PageTrack, App: app, User: user, At: atMs, Logged: e.nowMs(), Page: page, SpentMs: spentMs}
-	if err := e.journal.Append(&rec); err != nil {
+	m := &applied{Rec: event.Record{Kind: event.PageTrack, App: app, User: user, At: atMs, Logged: e.nowMs(), Page: page, SpentMs: spentMs}}
+	if err := e.journal.Append(&m.Rec); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	e.root.Send(e.appPID(app, true), &applied{Rec: rec})
+	e.root.Send(e.appPID(app, true), m)
 	return nil
 }
 

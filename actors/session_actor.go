@@ -45,8 +45,8 @@ func (a *sessionActor) transition(ctx actor.Context, m *transitionCmd) *transiti
 		r.Status = s.Status
 		return r
 	}
-	rec := event.Record{Kind: m.Kind, App: st.app, User: s.User, Session: s.ID, At: at, Logged: m.Logged}
-	if err := st.eng.apply(ctx, st, &rec); err != nil {
+	rec := &applied{Rec: event.Record{Kind: m.Kind, App: st.app, User: s.User, Session: s.ID, At: at, Logged: m.Logged}}
+	if err := st.eng.apply(ctx, st, rec); err != nil {
 		return &transitionReply{Outcome: OutcomeUnavailable, Detail: err.Error()}
 	}
 	r := &transitionReply{Status: s.Status, At: at}
@@ -72,8 +72,8 @@ func (a *sessionActor) idle(ctx actor.Context, m *idleCheck) {
 	if s.Status == session.Ended || m.Now-s.LastSeen < m.TimeoutMs {
 		return
 	}
-	rec := event.Record{Kind: event.Timeout, App: st.app, User: s.User, Session: s.ID, At: s.LastEvent(), Logged: m.Now}
-	if err := st.eng.apply(ctx, st, &rec); err != nil {
+	rec := &applied{Rec: event.Record{Kind: event.Timeout, App: st.app, User: s.User, Session: s.ID, At: s.LastEvent(), Logged: m.Now}}
+	if err := st.eng.apply(ctx, st, rec); err != nil {
 		st.eng.warn.Warn("timeout", "session timeout not logged; will retry at the next sweep", "session", s.ID, "err", err)
 	}
 }

@@ -23,8 +23,8 @@ func FuzzDecodeBody(f *testing.F) {
 	zones := new(isotime.Zones)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		b, err := decodeBody(raw)
-		if err != nil {
+		b := new(body)
+		if err := decodeBody(raw, b); err != nil {
 			mustBeStatus(t, err, 400)
 			return
 		}

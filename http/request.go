@@ -34,23 +34,23 @@ type body struct {
 	Cursor    json.RawMessage `json:"cursor"`
 }
 
-// decodeBody parses a request body that must be one JSON object.
-func decodeBody(raw []byte) (*body, error) {
+// decodeBody parses a request body that must be one JSON object into b,
+// which must be zero.
+func decodeBody(raw []byte, b *body) error {
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
 	if len(trimmed) == 0 {
-		return nil, badJSON("the body is empty")
+		return badJSON("the body is empty")
 	}
 	if trimmed[0] != '{' {
 		if json.Valid(trimmed) {
-			return nil, badJSON("the body is JSON but not an object")
+			return badJSON("the body is JSON but not an object")
 		}
-		return nil, badJSON("the body is not valid JSON")
+		return badJSON("the body is not valid JSON")
 	}
-	b := new(body)
 	if err := scanObject(raw, b); err != nil {
-		return nil, badJSON(err.Error())
+		return badJSON(err.Error())
 	}
-	return b, nil
+	return nil
 }
 
 func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }

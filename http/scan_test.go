@@ -64,7 +64,7 @@ func BenchmarkDecodeBody(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for i := 0; i < b.N; i++ {
-		if _, err := decodeBody(raw); err != nil {
+		if err := decodeBody(raw, new(body)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -72,6 +72,8 @@ type Server struct {
 	warn *throttle.Logger
 	// bufs are answer buffers (*[]byte) for the hand-encoded answers.
 	bufs sync.Pool
+	// calls are the per-request *call values, reused.
+	calls sync.Pool
 	// admission holds a token per request inside the engine.
 	admission chan struct{}
 	engine    atomic.Pointer[actors.Engine]
@@ -96,6 +98,7 @@ func New(cfg Config) *Server {
 	}
 	s.warn = throttle.New(s.log, 10*time.Second, time.Now)
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	s.calls.New = func() any { return new(call) }
 	s.routes = s.routeTable()
 	if cfg.Engine != nil {
 		s.engine.Store(cfg.Engine)
@@ -241,7 +244,12 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
-	c := &call{s: s, ctx: ctx, now: s.cfg.Now()}
+	c := s.calls.Get().(*call)
+	*c = call{s: s, ctx: ctx, now: s.cfg.Now()}
+	defer func() {
+		*c = call{} // drop the references into the request's body
+		s.calls.Put(c)
+	}()
 	if rt.limited && s.limiter != nil {
 		if wait, ok := s.limiter.allow(clientAddr(ctx)); !ok {
 			ctx.Response.Header.Set("Retry-After", strconv.Itoa(wait))
@@ -273,7 +281,7 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 		}
 	}
 	var err error
-	if c.body, err = decodeBody(ctx.PostBody()); err != nil {
+	if err = decodeBody(ctx.PostBody(), &c.body); err != nil {
 		return err
 	}
 	if c.app, err = c.body.appField(); err != nil {
@@ -296,7 +304,7 @@ type call struct {
 	now    time.Time
 	eng    *actors.Engine
 	claims auth.Claims
-	body   *body
+	body   body // its fields point into the request: valid during it only
 	app    string
 }
 
