@@ -182,6 +182,11 @@ type Starts struct {
 func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
 	zc := newZoneClock(r.Loc)
 	a.eachDay(r.From, r.To, func(ms int64, cells []cell) {
+		off := zc.offsetAt(ms)
+		if !zc.odd && zc.to >= ms+int64(len(cells))*BucketMs {
+			st.addRun(ms+off, cells) // one offset over the whole run
+			return
+		}
 		for i := range cells {
 			if cells[i].starts != 0 {
 				st.add(zc, ms+int64(i)*BucketMs, &cells[i])
@@ -189,6 +194,42 @@ func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
 		}
 	})
 	return st, !zc.odd
+}
+
+// addRun adds consecutive cells under one zone offset, the first starting
+// at local (local ms, on the bucket grid): the slot of each cell follows
+// from the previous one without a calendar computation.
+func (st *Starts) addRun(local int64, cells []cell) {
+	day := floorDiv(local, dayMs)
+	wd := int(((day+unixEpochDow)%7 + 7) % 7)
+	inDay := local - day*dayMs
+	var count int64 // sessions started on day
+	for i := range cells {
+		if c := &cells[i]; c.starts != 0 {
+			st.Grid[wd][inDay/hourMs] += c.starts
+			st.Sessions += c.starts
+			st.ActiveMs += c.activeMs
+			count += c.starts
+			addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, c.ended, c.endedMs, c.shortest, c.longest)
+		}
+		if inDay += BucketMs; inDay == dayMs { // local midnight
+			st.addDay(day, count)
+			day, wd, inDay, count = day+1, (wd+1)%7, 0, 0
+		}
+	}
+	st.addDay(day, count)
+}
+
+// addDay adds count sessions started on local day.
+func (st *Starts) addDay(day, count int64) {
+	if count == 0 {
+		return
+	}
+	if n := len(st.Daily); n > 0 && st.Daily[n-1].Day == day {
+		st.Daily[n-1].Count += count
+		return
+	}
+	st.Daily = appendDay(st.Daily, DayCount{Day: day, Count: count})
 }
 
 func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
@@ -199,11 +240,7 @@ func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
 	st.Sessions += c.starts
 	st.ActiveMs += c.activeMs
 	st.Grid[s.Weekday][s.Hour] += c.starts
-	if n := len(st.Daily); n > 0 && st.Daily[n-1].Day == s.Day {
-		st.Daily[n-1].Count += c.starts
-	} else {
-		st.Daily = appendDay(st.Daily, DayCount{Day: s.Day, Count: c.starts})
-	}
+	st.addDay(s.Day, c.starts)
 	addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, c.ended, c.endedMs, c.shortest, c.longest)
 }
 
