@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/sessionserver
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-race bench lint fuzz fuzz-short clean
+.PHONY: run build test test-race bench bench-wrk lint fuzz fuzz-short clean
 
 run: build
 	./$(BIN)
@@ -38,6 +38,12 @@ bench: build
 	rm -rf /tmp/sessionbench-data; ./$(BIN) -addr 127.0.0.1:8000 -data-dir /tmp/sessionbench-data -jwt-secret bench-secret -log-level warn & pid=$$!; \
 	for s in track start mixed; do ./bin/sessionbench -jwt-secret bench-secret -scenario $$s -c 64 -d 5s -baseline -quiet || break; done; \
 	kill -TERM $$pid; wait $$pid
+
+# The throughput figures measured from outside: wrk against the built server
+# and against a no-op fasthttp server (bench/noopserver), ratio per run.
+# Options in the environment: RUNS, DURATION, CONNS, THREADS, FIGURES, OUT.
+bench-wrk:
+	bench/wrk/run.sh
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
