@@ -193,7 +193,7 @@ func (e *Engine) spawnApp(name string, state *analytics.App) *actor.PID {
 func (e *Engine) spawnAppLocked(name string, state *analytics.App) *actor.PID {
 	pid := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &appActor{app: state, eng: e, name: name}
-	}))
+	}, actor.WithDispatcher(newOwnGoroutine(e.stop, &e.done))))
 	e.apps[name] = pid
 	return pid
 }
