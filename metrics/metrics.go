@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +63,20 @@ type Metrics struct {
 	rejected prometheus.Counter
 	recovery prometheus.Gauge
 	sources  atomic.Pointer[Sources]
+	// byRoute caches the children of requests and latency per route and
+	// status (routeKey -> *routeSeries): resolving label values on every
+	// request hashes and validates them each time.
+	byRoute sync.Map
+}
+
+type routeKey struct {
+	route  string
+	status int
+}
+
+type routeSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // New returns Metrics with every family registered on a new registry.
@@ -94,8 +109,17 @@ func (m *Metrics) SetSources(s Sources) { m.sources.Store(&s) }
 
 // ObserveRequest counts one answered request.
 func (m *Metrics) ObserveRequest(route string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+	k := routeKey{route, status}
+	v, ok := m.byRoute.Load(k)
+	if !ok {
+		v, _ = m.byRoute.LoadOrStore(k, &routeSeries{
+			requests: m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route),
+		})
+	}
+	rs := v.(*routeSeries)
+	rs.requests.Inc()
+	rs.latency.Observe(elapsed.Seconds())
 }
 
 // Rejected counts one admission rejection.
