@@ -106,7 +106,7 @@ rss_after=$(awk '/VmRSS/{print $2}' "/proc/$PID/status")
 rejected=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^sessionserver_admission_rejections_total/{print $2}')
 
 {
-	echo "server: core 0 (GOMAXPROCS 2, its default on one core), cpu quota ${QUOTA}% (period 4 ms); sessionbench: core 1; scenario track, -fsync $FSYNC"
+	echo "server: core 0 (GOMAXPROCS: its default, 1 on one core, 2 under -fsync always), cpu quota ${QUOTA}% (period 4 ms); sessionbench: core 1; scenario track, -fsync $FSYNC"
 	echo "capacity: $C req/s (closed loop: $(field capacity64 ok_per_s) with 64 conns, $(field capacity ok_per_s) with $CONNS)"
 	echo "unloaded ($((C / 10)) req/s): p50 $(field unloaded service_us.p50) us, p99 $(field unloaded service_us.p99) us"
 	echo "overload (offered $((3 * C)) req/s over $CONNS conns): sent $(field overload requests_per_s) req/s," \

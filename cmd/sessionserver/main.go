@@ -57,7 +57,7 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 		return 2
 	}
 	logger := newLogger(cfg, stderr)
-	if _, set := lookup("GOMAXPROCS"); !set {
+	if _, set := lookup("GOMAXPROCS"); !set && cfg.Fsync == FsyncAlways {
 		atLeastTwoProcs(logger)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -70,12 +70,16 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 }
 
 // atLeastTwoProcs raises GOMAXPROCS to 2 on a one-CPU machine or
-// container. With one P, a goroutine in fsync (or a slow write) keeps it
-// until the runtime's monitor takes it back, and the monitor, finding
-// nothing to take for a while, sleeps up to 10 ms: on one core under
-// -fsync always the log then wrote one record per fsync, 1.7k requests
-// a second, where a second P gives 18k with batches of 32 (wrk -c64,
-// server pinned with taskset to one core, sessionserver_log_* metrics).
+// container; the server calls it under -fsync always. With one P, a
+// goroutine in fsync keeps it until the runtime's monitor takes it back,
+// and the monitor, finding nothing to take for a while, sleeps up to
+// 10 ms: on one core the log then wrote one record per fsync, 1.7k
+// requests a second, where a second P gives 18k with batches of 32 (wrk
+// -c64, server pinned with taskset to one core, sessionserver_log_*
+// metrics). Under everysec the fsync is once a second and two Ps on one
+// core cost more than they give: the kernel slices between their threads
+// (open-loop mixed traffic at half the maximum, server pinned to one
+// core: p99 30.7 ms with two Ps, 9.7 ms with one).
 func atLeastTwoProcs(logger *slog.Logger) {
 	if n := runtime.GOMAXPROCS(0); n < 2 {
 		runtime.GOMAXPROCS(2)
