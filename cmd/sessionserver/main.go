@@ -57,6 +57,7 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 		return 2
 	}
 	logger := newLogger(cfg, stderr)
+	tuneGC(lookup, logger)
 	if _, set := lookup("GOMAXPROCS"); !set && cfg.Fsync == FsyncAlways {
 		atLeastTwoProcs(logger)
 	}
