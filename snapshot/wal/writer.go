@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 )
 
@@ -60,6 +61,16 @@ func (l *Log) enqueue(r *request) (lead bool, err error) {
 // the next waiting request or lays it down.
 func (l *Log) lead(own *request) {
 	for {
+		if l.opts.Sync != SyncAlways {
+			// Let the goroutines that are runnable now reach the queue
+			// first: on a busy server they are mostly requests on their way
+			// to Append, and one write then takes them all. On an idle one
+			// this returns at once. (SyncAlways batches behind its fsync.)
+			// wrk -c64 on page tracks: 11 records per write instead of 1.5,
+			// 44.0-45.2k req/s instead of 41.8-42.5k, p99 4.9 ms instead of
+			// 7.4-9.2 ms.
+			runtime.Gosched()
+		}
 		batch := l.take()
 		mine := slices.Contains(batch, own) // before process: answered requests are recycled
 		l.process(batch)
