@@ -11,6 +11,8 @@
 // sessionserver_sessions{state}, sessionserver_sessions_started_total,
 // sessionserver_log_{appends,bytes,batches,fsyncs}_total,
 // sessionserver_log_fsync_seconds_total, sessionserver_log_last_batch_records,
+// the histograms sessionserver_log_fsync_duration_seconds and
+// sessionserver_log_batch_records,
 // sessionserver_snapshot_{size_bytes,duration_seconds,last_success_timestamp_seconds},
 // sessionserver_recovery_duration_seconds, sessionserver_admission_rejections_total,
 // and the Go runtime and process collectors.
@@ -39,6 +41,18 @@ type LogCounts struct {
 	Appends, Bytes, Batches, Fsyncs uint64
 	FsyncSeconds                    float64
 	LastBatch                       uint64
+	// FsyncLatency (seconds per fsync) and BatchRecords (records per
+	// batch) are histograms; a zero Hist is left out.
+	FsyncLatency, BatchRecords Hist
+}
+
+// Hist is a histogram read from its owner: Counts[i] observations were
+// <= Bounds[i] (cumulative), Count in all, summing to Sum.
+type Hist struct {
+	Bounds []float64
+	Counts []uint64
+	Count  uint64
+	Sum    float64
 }
 
 // SnapshotInfo describes the newest snapshot written.
@@ -148,10 +162,24 @@ func (m *Metrics) Render() ([]byte, string, error) {
 	return buf.Bytes(), string(format), nil
 }
 
+// histogram sends h as a constant histogram; a Hist without bounds, or
+// with as many counts as bounds missing, is left out.
+func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, h Hist) {
+	if len(h.Bounds) == 0 || len(h.Counts) != len(h.Bounds) {
+		return
+	}
+	b := make(map[float64]uint64, len(h.Bounds))
+	for i, ub := range h.Bounds {
+		b[ub] = h.Counts[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(d, h.Count, h.Sum, b)
+}
+
 // sourceCollector reads the Sources at scrape time.
 type sourceCollector struct {
 	m                                                                                               *Metrics
 	sessions, started, appends, bytes, batches, fsyncs, fsyncSecs, batch, snapSize, snapDur, snapAt *prometheus.Desc
+	fsyncHist, batchHist                                                                            *prometheus.Desc
 }
 
 func newSourceCollector(m *Metrics) *sourceCollector {
@@ -171,11 +199,13 @@ func newSourceCollector(m *Metrics) *sourceCollector {
 		snapSize:  d("sessionserver_snapshot_size_bytes", "Size on disk of the newest snapshot."),
 		snapDur:   d("sessionserver_snapshot_duration_seconds", "How long the newest snapshot took."),
 		snapAt:    d("sessionserver_snapshot_last_success_timestamp_seconds", "When the newest snapshot was written."),
+		fsyncHist: d("sessionserver_log_fsync_duration_seconds", "Latency of the log's fsyncs."),
+		batchHist: d("sessionserver_log_batch_records", "Records per batch written to the log (group commit)."),
 	}
 }
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.started, c.appends, c.bytes, c.batches, c.fsyncs, c.fsyncSecs, c.batch, c.snapSize, c.snapDur, c.snapAt} {
+	for _, d := range []*prometheus.Desc{c.sessions, c.started, c.appends, c.bytes, c.batches, c.fsyncs, c.fsyncSecs, c.batch, c.snapSize, c.snapDur, c.snapAt, c.fsyncHist, c.batchHist} {
 		ch <- d
 	}
 }
@@ -196,6 +226,8 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.fsyncs, prometheus.CounterValue, float64(l.Fsyncs))
 		ch <- prometheus.MustNewConstMetric(c.fsyncSecs, prometheus.CounterValue, l.FsyncSeconds)
 		ch <- prometheus.MustNewConstMetric(c.batch, prometheus.GaugeValue, float64(l.LastBatch))
+		histogram(ch, c.fsyncHist, l.FsyncLatency)
+		histogram(ch, c.batchHist, l.BatchRecords)
 	}
 	if s.Snapshot != nil {
 		if sn := s.Snapshot(); !sn.At.IsZero() {

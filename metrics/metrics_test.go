@@ -15,7 +15,9 @@ func TestRenderHasEveryFamily(t *testing.T) {
 	m.SetSources(Sources{
 		Sessions: func() SessionCounts { return SessionCounts{Active: 3, Paused: 1, Started: 10} },
 		Log: func() LogCounts {
-			return LogCounts{Appends: 7, Bytes: 300, Batches: 2, Fsyncs: 2, FsyncSeconds: 0.01, LastBatch: 4}
+			return LogCounts{Appends: 7, Bytes: 300, Batches: 2, Fsyncs: 2, FsyncSeconds: 0.01, LastBatch: 4,
+				FsyncLatency: Hist{Bounds: []float64{0.001, 0.01}, Counts: []uint64{1, 2}, Count: 2, Sum: 0.01},
+				BatchRecords: Hist{Bounds: []float64{1, 2, 4}, Counts: []uint64{0, 0, 1}, Count: 2, Sum: 7}}
 		},
 		Snapshot: func() SnapshotInfo {
 			return SnapshotInfo{SizeBytes: 99, Duration: time.Second, At: time.Unix(1700000000, 0)}
@@ -37,6 +39,11 @@ func TestRenderHasEveryFamily(t *testing.T) {
 		`sessionserver_log_appends_total 7`,
 		`sessionserver_log_fsyncs_total 2`,
 		`sessionserver_log_last_batch_records 4`,
+		`sessionserver_log_fsync_duration_seconds_bucket{le="0.001"} 1`,
+		`sessionserver_log_fsync_duration_seconds_count 2`,
+		`sessionserver_log_batch_records_bucket{le="4"} 1`,
+		`sessionserver_log_batch_records_bucket{le="+Inf"} 2`,
+		`sessionserver_log_batch_records_sum 7`,
 		`sessionserver_snapshot_size_bytes 99`,
 		`sessionserver_snapshot_last_success_timestamp_seconds 1.7e+09`,
 		`sessionserver_recovery_duration_seconds 1.5`,

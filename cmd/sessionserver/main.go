@@ -181,7 +181,8 @@ func metricSources(eng *actors.Engine, dd *datadir.DataDir) metrics.Sources {
 		},
 		Log: func() metrics.LogCounts {
 			s := dd.Stats()
-			return metrics.LogCounts{Appends: s.Appends, Bytes: s.Bytes, Batches: s.Batches, Fsyncs: s.Fsyncs, FsyncSeconds: s.FsyncSeconds, LastBatch: uint64(s.LastBatch)}
+			return metrics.LogCounts{Appends: s.Appends, Bytes: s.Bytes, Batches: s.Batches, Fsyncs: s.Fsyncs, FsyncSeconds: s.FsyncSeconds, LastBatch: uint64(s.LastBatch),
+				FsyncLatency: metrics.Hist(s.FsyncLatency), BatchRecords: metrics.Hist(s.BatchRecords)}
 		},
 		Snapshot: func() metrics.SnapshotInfo {
 			s := dd.LastSnapshot()

@@ -21,6 +21,9 @@ type Stats struct {
 	FsyncSeconds float64 // time spent in them
 	LastBatch    int     // records in the last batch written
 	Segments     int     // segment files, the active one included
+	// FsyncLatency: seconds per fsync of a segment; BatchRecords: records
+	// per batch written.
+	FsyncLatency, BatchRecords Histogram
 }
 
 // Log is an open append log. Its methods are safe for concurrent use.
@@ -65,6 +68,7 @@ type Log struct {
 type counters struct {
 	appends, bytes, batches, fsyncs, fsyncNanos atomic.Uint64
 	lastBatch                                   atomic.Int64
+	fsyncHist, batchHist                        *buckets
 }
 
 // Open recovers the log in opts.Dir and opens it for appending. fn gets, in
@@ -89,6 +93,7 @@ func Open(opts Options, after uint64, fn func(seq uint64, payload []byte) error)
 	}
 	l.pool.New = func() any { return &request{done: make(chan struct{}, 1)} }
 	l.idle = sync.NewCond(&l.mu)
+	l.stats.fsyncHist, l.stats.batchHist = newFsyncBuckets(), newBatchBuckets()
 	if err := l.recover(rp, after); err != nil {
 		if l.active != nil {
 			l.active.Close()
@@ -323,6 +328,8 @@ func (l *Log) Stats() Stats {
 		FsyncSeconds: time.Duration(l.stats.fsyncNanos.Load()).Seconds(),
 		LastBatch:    int(l.stats.lastBatch.Load()),
 		Segments:     n,
+		FsyncLatency: l.stats.fsyncHist.snapshot(time.Duration(l.stats.fsyncNanos.Load()).Seconds()),
+		BatchRecords: l.stats.batchHist.snapshot(float64(l.stats.appends.Load())),
 	}
 }
 
@@ -350,7 +357,9 @@ func (l *Log) setFailed(cause error) error {
 func (l *Log) fsync(f vfs.File) error {
 	start := time.Now()
 	err := f.Sync()
+	took := time.Since(start)
 	l.stats.fsyncs.Add(1)
-	l.stats.fsyncNanos.Add(uint64(time.Since(start)))
+	l.stats.fsyncNanos.Add(uint64(took))
+	l.stats.fsyncHist.observe(took.Seconds())
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -648,5 +649,65 @@ func TestAppendAllocs(t *testing.T) {
 	})
 	if allocs > 0.1 {
 		t.Fatalf("%.2f allocations per Append", allocs)
+	}
+}
+
+// TestStatsHistograms: every fsync and every batch is counted in its
+// histogram, the counts are cumulative, and the sums match the counters.
+func TestStatsHistograms(t *testing.T) {
+	l, _ := open(t, opts(faultfs.New(), SyncAlways), 0)
+	defer l.Close()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, err := l.Append([]byte(payload(i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := l.Stats()
+	for _, c := range []struct {
+		name       string
+		h          Histogram
+		count      uint64
+		sum, bound float64
+	}{
+		{"fsync", s.FsyncLatency, s.Fsyncs, s.FsyncSeconds, 2.5},
+		{"batch", s.BatchRecords, s.Batches, float64(s.Appends), 1024},
+	} {
+		if c.h.Count != c.count || c.h.Sum != c.sum {
+			t.Errorf("%s: count %d sum %v, want %d and %v", c.name, c.h.Count, c.h.Sum, c.count, c.sum)
+		}
+		if len(c.h.Counts) != len(c.h.Bounds) || c.h.Bounds[len(c.h.Bounds)-1] != c.bound {
+			t.Fatalf("%s: %d counts for bounds %v", c.name, len(c.h.Counts), c.h.Bounds)
+		}
+		for i := 1; i < len(c.h.Counts); i++ {
+			if c.h.Counts[i] < c.h.Counts[i-1] {
+				t.Errorf("%s: counts not cumulative: %v", c.name, c.h.Counts)
+			}
+		}
+		if last := c.h.Counts[len(c.h.Counts)-1]; last > c.h.Count {
+			t.Errorf("%s: last bucket %d above the count %d", c.name, last, c.h.Count)
+		}
+	}
+	if s.Appends != 400 || s.BatchRecords.Counts[len(s.BatchRecords.Counts)-1] != s.Batches {
+		t.Errorf("appends %d; batches of up to 1024 records %d of %d", s.Appends, s.BatchRecords.Counts[len(s.BatchRecords.Counts)-1], s.Batches)
+	}
+}
+
+func TestBucketsBounds(t *testing.T) {
+	b := &buckets{bounds: []float64{1, 2, 4}}
+	for _, v := range []float64{0, 1, 1.5, 2, 3, 4, 5, 100} {
+		b.observe(v)
+	}
+	h := b.snapshot(116.5)
+	if want := []uint64{2, 4, 6}; !slices.Equal(h.Counts, want) || h.Count != 8 || h.Sum != 116.5 {
+		t.Fatalf("counts %v count %d sum %v, want %v 8 116.5", h.Counts, h.Count, h.Sum, want)
 	}
 }

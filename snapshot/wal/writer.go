@@ -201,6 +201,7 @@ func (l *Log) count(records, bytes int) {
 	l.stats.bytes.Add(uint64(bytes))
 	l.stats.batches.Add(1)
 	l.stats.lastBatch.Store(int64(records))
+	l.stats.batchHist.observe(float64(records))
 }
 
 // markSynced raises synced to w.
