@@ -275,3 +275,42 @@ func TestRestoreFromState(t *testing.T) {
 		t.Fatalf("restored pages %+v", pages)
 	}
 }
+
+// panickyJournal panics on the next record of kind once armed.
+type panickyJournal struct {
+	armed atomic.Bool
+	kind  event.Kind
+}
+
+func (j *panickyJournal) Append(rec *event.Record) error {
+	if rec.Kind == j.kind && j.armed.CompareAndSwap(true, false) {
+		panic("test: journal panics")
+	}
+	return nil
+}
+
+// TestSessionActorRestartKeepsState: a panic inside a session actor makes
+// protoactor's supervisor replace the actor; the new one carries on with
+// the session's state (the request in flight gets no answer: 503).
+func TestSessionActorRestartKeepsState(t *testing.T) {
+	j := &panickyJournal{kind: event.Pause}
+	e := newEngine(t, Config{Journal: j, AskTimeout: 300 * time.Millisecond})
+	st, err := e.Start("shop", "ann", 1_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.armed.Store(true)
+	if _, err := e.Transition(event.Pause, "shop", "ann", st.ID, 2_000, false); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("pause that panicked: %v, want ErrUnavailable", err)
+	}
+	r, err := e.Transition(event.Pause, "shop", "ann", st.ID, 3_000, false)
+	if err != nil || r.Status != session.Paused {
+		t.Fatalf("pause after the restart: %+v %v", r, err)
+	}
+	if _, err := e.Transition(event.Pause, "shop", "ann", st.ID, 4_000, false); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("second pause: %v, want a conflict (the state survived)", err)
+	}
+	if r, err := e.Transition(event.End, "shop", "ann", st.ID, 5_000, false); err != nil || r.ActiveMs != 2_000 {
+		t.Fatalf("end: %+v %v, want 2000 ms active", r, err)
+	}
+}

@@ -19,14 +19,33 @@ type sessionState struct {
 	eng    *Engine
 }
 
-type sessionActor struct{ st *sessionState }
+type sessionActor struct {
+	eng *Engine
+	st  *sessionState // from eng.pending, on Started
+}
 
 func (a *sessionActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		if v, ok := a.eng.pending.LoadAndDelete(ctx.Self().Id); ok {
+			a.st = v.(*sessionState)
+		}
+	case *actor.Restarting:
+		// The supervisor replaces this actor after a panic: the next
+		// one takes the same state on its Started.
+		if a.st != nil {
+			a.eng.pending.Store(ctx.Self().Id, a.st)
+		}
 	case *transitionCmd:
+		if a.st == nil { // not possible: Started comes first
+			ctx.Respond(&transitionReply{Outcome: OutcomeUnavailable, Detail: "session actor without state"})
+			return
+		}
 		ctx.Respond(a.transition(ctx, m))
 	case *idleCheck:
-		a.idle(ctx, m)
+		if a.st != nil {
+			a.idle(ctx, m)
+		}
 	}
 }
 
