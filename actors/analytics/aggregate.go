@@ -45,13 +45,74 @@ type cell struct {
 
 type dayCells [bucketsDay]cell
 
+// day holds one UTC day's buckets: sparse, as a short list of the busy
+// ones, until more than sparseMax are busy; then dense, all 96. Events on
+// many distinct days (a client sending times far in the past, or an app
+// with a few sessions a day) then cost about 200 bytes a day, not 5.4 KB,
+// and reads skip the empty buckets of such days without looking at them.
+type day struct {
+	dense *dayCells
+	idx   []uint8 // sparse: the bucket numbers, ascending
+	cells []cell  // sparse: their cells
+}
+
+// sparseMax is the most busy buckets a sparse day holds.
+const sparseMax = 8
+
+// cell returns bucket i's cell, adding it.
+func (d *day) cell(i int) *cell {
+	if d.dense != nil {
+		return &d.dense[i]
+	}
+	k, found := slices.BinarySearch(d.idx, uint8(i))
+	if found {
+		return &d.cells[k]
+	}
+	if len(d.idx) < sparseMax {
+		d.idx = slices.Insert(d.idx, k, uint8(i))
+		d.cells = slices.Insert(d.cells, k, cell{})
+		return &d.cells[k]
+	}
+	d.dense = new(dayCells)
+	for j, b := range d.idx {
+		d.dense[b] = d.cells[j]
+	}
+	d.idx, d.cells = nil, nil
+	return &d.dense[i]
+}
+
+// get returns bucket i's cell without adding it.
+func (d *day) get(i int) cell {
+	if d.dense != nil {
+		return d.dense[i]
+	}
+	if k, found := slices.BinarySearch(d.idx, uint8(i)); found {
+		return d.cells[k]
+	}
+	return cell{}
+}
+
+// each calls fn for the runs of buckets lo..hi-1 of d (base: the day's
+// first ms): one run when dense, one per busy bucket when sparse.
+func (d *day) each(base, lo, hi int64, fn func(ms int64, cells []cell)) {
+	if d.dense != nil {
+		fn(base+lo*BucketMs, d.dense[lo:hi])
+		return
+	}
+	for k, b := range d.idx {
+		if i := int64(b); i >= lo && i < hi {
+			fn(base+i*BucketMs, d.cells[k:k+1])
+		}
+	}
+}
+
 // Aggregate keeps live counters in 15-minute buckets so that every
 // start-based statistic, the heatmap and the active time per day are read
 // without looking at single sessions. Not safe for concurrent use: an
 // aggregator actor owns it.
 type Aggregate struct {
-	days map[int64]*dayCells // UTC day number → its buckets
-	keys []int64             // the days present, ascending
+	keys []int64 // UTC day numbers of the days present, ascending
+	days []*day  // their buckets, in the order of keys
 	// long are the active intervals longer than longMs: they are not
 	// spread over buckets (a session left open for years would make
 	// millions of them) but split at local midnights when read.
@@ -65,18 +126,20 @@ type span struct{ from, to int64 }
 const longMs = 2 * dayMs
 
 // NewAggregate returns an empty Aggregate.
-func NewAggregate() *Aggregate { return &Aggregate{days: make(map[int64]*dayCells)} }
+func NewAggregate() *Aggregate { return &Aggregate{} }
 
 func (a *Aggregate) cell(ms int64) *cell {
-	day := floorDiv(ms, dayMs)
-	dc := a.days[day]
-	if dc == nil {
-		dc = new(dayCells)
-		a.days[day] = dc
-		i, _ := slices.BinarySearch(a.keys, day)
-		a.keys = slices.Insert(a.keys, i, day)
+	dn := floorDiv(ms, dayMs)
+	i := int((ms - dn*dayMs) / BucketMs)
+	if n := len(a.keys); n > 0 && a.keys[n-1] == dn { // the usual case: today
+		return a.days[n-1].cell(i)
 	}
-	return &dc[(ms-day*dayMs)/BucketMs]
+	k, found := slices.BinarySearch(a.keys, dn)
+	if !found {
+		a.keys = slices.Insert(a.keys, k, dn)
+		a.days = slices.Insert(a.days, k, &day{})
+	}
+	return a.days[k].cell(i)
 }
 
 // AddStart counts a session started at start.
@@ -139,8 +202,8 @@ func (a *Aggregate) eachCell(from, to int64, fn func(ms int64, c *cell)) {
 // starts lie in [from, to), with the first bucket's start time.
 func (a *Aggregate) eachDay(from, to int64, fn func(ms int64, cells []cell)) {
 	first, _ := slices.BinarySearch(a.keys, floorDiv(from, dayMs))
-	for _, day := range a.keys[first:] {
-		base := day * dayMs
+	for k, dn := range a.keys[first:] {
+		base := dn * dayMs
 		if base >= to {
 			return
 		}
@@ -152,7 +215,7 @@ func (a *Aggregate) eachDay(from, to int64, fn func(ms int64, cells []cell)) {
 			hi = (to - base + BucketMs - 1) / BucketMs
 		}
 		if lo < hi {
-			fn(base+lo*BucketMs, a.days[day][lo:hi])
+			a.days[first+k].each(base, lo, hi, fn)
 		}
 	}
 }

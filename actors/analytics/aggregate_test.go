@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -25,10 +26,10 @@ func TestEachDayBounds(t *testing.T) {
 				got += cells[i].starts
 			}
 		})
-		for _, day := range a.keys {
-			for i, c := range a.days[day] {
-				if start := day*dayMs + int64(i)*BucketMs; start >= r[0] && start < r[1] {
-					want += c.starts
+		for k, dn := range a.keys {
+			for i := range bucketsDay {
+				if start := dn*dayMs + int64(i)*BucketMs; start >= r[0] && start < r[1] {
+					want += a.days[k].get(i).starts
 				}
 			}
 		}
@@ -36,4 +37,68 @@ func TestEachDayBounds(t *testing.T) {
 			t.Fatalf("range %v: %d starts, want %d", r, got, want)
 		}
 	}
+}
+
+// TestSparseDays: a day stays a short list up to sparseMax busy buckets
+// and becomes dense past it, answering the same either way, whatever the
+// order the buckets come in.
+func TestSparseDays(t *testing.T) {
+	order := []int{95, 3, 40, 0, 41, 7, 88, 12, 60, 2, 33, 94, 1, 50}
+	a := NewAggregate()
+	want := map[int]int64{}
+	for n, i := range order {
+		for r := 0; r <= n%3; r++ {
+			a.AddStart(5*dayMs + int64(i)*BucketMs + 1)
+			want[i]++
+		}
+		d := a.days[0]
+		if busy := len(want); (busy <= sparseMax) != (d.dense == nil) {
+			t.Fatalf("after %d busy buckets: dense %v", busy, d.dense != nil)
+		}
+		got := map[int]int64{}
+		a.eachCell(math.MinInt64, math.MaxInt64, func(ms int64, c *cell) {
+			if c.starts != 0 {
+				got[int((ms-5*dayMs)/BucketMs)] = c.starts
+			}
+		})
+		if len(got) != len(want) {
+			t.Fatalf("after %d: %v, want %v", n, got, want)
+		}
+		for i, w := range want {
+			if got[i] != w || a.days[0].get(i).starts != w {
+				t.Fatalf("after %d: bucket %d has %d (get %d), want %d", n, i, got[i], a.days[0].get(i).starts, w)
+			}
+		}
+	}
+}
+
+// TestDistantDaysStayCheap: sessions on many distinct days far apart, in
+// reverse order, cost little memory each and read back in time order.
+func TestDistantDaysStayCheap(t *testing.T) {
+	const n = 20_000
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	a := NewAggregate()
+	for i := n; i > 0; i-- {
+		a.AddStart(-int64(i) * 37 * dayMs) // back to about 1970 - 2000 years
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f heap bytes per distinct day", per)
+	if per > 400 {
+		t.Fatalf("%.0f heap bytes per distinct day, want at most 400", per)
+	}
+	last, seen := int64(math.MinInt64), 0
+	a.eachCell(math.MinInt64, math.MaxInt64, func(ms int64, c *cell) {
+		if ms <= last || c.starts != 1 {
+			t.Fatalf("bucket at %d after %d with %d starts", ms, last, c.starts)
+		}
+		last, seen = ms, seen+1
+	})
+	if seen != n {
+		t.Fatalf("%d buckets read back, want %d", seen, n)
+	}
+	runtime.KeepAlive(a)
 }
