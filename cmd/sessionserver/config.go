@@ -92,6 +92,7 @@ type Config struct {
 	LogLevel         slog.Level    // debug, info, warn or error
 	LogFormat        string        // "text" or "json"
 	PublicRateLimit  float64       // requests per second per client address on public endpoints; 0 is off
+	DebugAddr        string        // address of the profiling listener; "" is off
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -129,6 +130,7 @@ func (c *Config) bindings() []binding {
 		{"log-level", "SESSION_LOG_LEVEL", "log `level`: debug, info, warn or error", &value[slog.Level]{&c.LogLevel, parseLevel, formatLevel}},
 		{"log-format", "SESSION_LOG_FORMAT", "log `format`: text or json", &value[string]{&c.LogFormat, parseLogFormat, ident}},
 		{"public-rate-limit", "SESSION_PUBLIC_RATE_LIMIT", "`requests` per second per client address on the public endpoints; 0 is off", &value[float64]{&c.PublicRateLimit, parseRate, formatRate}},
+		{"debug-addr", "SESSION_DEBUG_ADDR", "`address` (host:port) of a profiling listener (/debug/pprof/...); empty is off", &value[string]{&c.DebugAddr, parseDebugAddr, ident}},
 	}
 }
 
@@ -327,6 +329,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", formatLevel(c.LogLevel)),
 		slog.String("log_format", c.LogFormat),
 		slog.Float64("public_rate_limit", c.PublicRateLimit),
+		slog.String("debug_addr", c.DebugAddr),
 	)
 }
 
@@ -371,6 +374,14 @@ func (*boolValue) IsBoolFlag() bool { return true }
 func ident(s string) string { return s }
 
 func parseAddr(s string) (string, error) { return s, checkAddr(s) }
+
+// parseDebugAddr is parseAddr where empty (off) is allowed.
+func parseDebugAddr(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return s, checkAddr(s)
+}
 
 func checkAddr(s string) error {
 	_, port, err := net.SplitHostPort(s)

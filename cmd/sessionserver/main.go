@@ -121,6 +121,14 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		PublicRateLimit: cfg.PublicRateLimit,
 		Logger:          logger,
 	})
+	if cfg.DebugAddr != "" {
+		stopDebug, err := startDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("sessionserver listening; recovering state", "addr", ln.Addr().String(), "config", cfg)

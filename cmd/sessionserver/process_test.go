@@ -76,7 +76,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var listenRE = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
+var listenRE = regexp.MustCompile(`\baddr=(127\.0\.0\.1:\d+)`) // not debug_addr=
 
 // startProc starts the binary on a free loopback port with dataDir and
 // waits until /api/health answers 200.
