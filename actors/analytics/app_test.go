@@ -30,7 +30,7 @@ func randomWorld(seed uint64, n int) *world {
 	}
 	w := &world{}
 	for i := 0; i < n; i++ {
-		id := uuid.UUID{byte(i >> 8), byte(i), byte(seed)}
+		id := uuid.UUID{byte(i >> 16), byte(i >> 8), byte(i), byte(seed)}
 		user := fmt.Sprintf("u%d", r.IntN(4))
 		start := base + r.Int64N(20*dayMs)
 		s := session.New(id, user, start)
