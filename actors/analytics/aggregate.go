@@ -106,13 +106,26 @@ func (d *day) each(base, lo, hi int64, fn func(ms int64, cells []cell)) {
 	}
 }
 
+// blockDays is how many consecutive days share a block of day slots.
+const blockDays = 256
+
+// dayBlock holds the days of blockDays consecutive day numbers.
+type dayBlock [blockDays]*day
+
 // Aggregate keeps live counters in 15-minute buckets so that every
 // start-based statistic, the heatmap and the active time per day are read
 // without looking at single sessions. Not safe for concurrent use: an
 // aggregator actor owns it.
+//
+// Days sit in blocks of blockDays by day number, the blocks in a list by
+// block number: a day is found with one search over the few blocks, and
+// days arriving in any order never move the others (a sorted list of
+// days would be moved on every new day before the last).
 type Aggregate struct {
-	keys []int64 // UTC day numbers of the days present, ascending
-	days []*day  // their buckets, in the order of keys
+	blockNums []int64     // block numbers present, ascending
+	blocks    []*dayBlock // in the order of blockNums
+	last      *day        // the day of the previous cell call, and its number
+	lastNum   int64
 	// long are the active intervals longer than longMs: they are not
 	// spread over buckets (a session left open for years would make
 	// millions of them) but split at local midnights when read.
@@ -130,16 +143,44 @@ func NewAggregate() *Aggregate { return &Aggregate{} }
 
 func (a *Aggregate) cell(ms int64) *cell {
 	dn := floorDiv(ms, dayMs)
-	i := int((ms - dn*dayMs) / BucketMs)
-	if n := len(a.keys); n > 0 && a.keys[n-1] == dn { // the usual case: today
-		return a.days[n-1].cell(i)
+	return a.day(dn).cell(int((ms - dn*dayMs) / BucketMs))
+}
+
+// day returns day number dn, adding it.
+func (a *Aggregate) day(dn int64) *day {
+	if a.last != nil && a.lastNum == dn { // the usual case: today
+		return a.last
 	}
-	k, found := slices.BinarySearch(a.keys, dn)
+	bn := floorDiv(dn, blockDays)
+	k, found := slices.BinarySearch(a.blockNums, bn)
 	if !found {
-		a.keys = slices.Insert(a.keys, k, dn)
-		a.days = slices.Insert(a.days, k, &day{})
+		a.blockNums = slices.Insert(a.blockNums, k, bn)
+		a.blocks = slices.Insert(a.blocks, k, new(dayBlock))
 	}
-	return a.days[k].cell(i)
+	slot := &a.blocks[k][dn-bn*blockDays]
+	if *slot == nil {
+		*slot = &day{}
+	}
+	a.last, a.lastNum = *slot, dn
+	return *slot
+}
+
+// eachPresentDay calls fn, in order, for every day present whose number
+// lies in [fromDay, toDay].
+func (a *Aggregate) eachPresentDay(fromDay, toDay int64, fn func(dn int64, d *day)) {
+	first, _ := slices.BinarySearch(a.blockNums, floorDiv(fromDay, blockDays))
+	for k := first; k < len(a.blockNums); k++ {
+		base := a.blockNums[k] * blockDays
+		if base > toDay {
+			return
+		}
+		lo, hi := max(fromDay-base, 0), min(toDay-base, blockDays-1)
+		for slot := lo; slot <= hi; slot++ {
+			if d := a.blocks[k][slot]; d != nil {
+				fn(base+slot, d)
+			}
+		}
+	}
 }
 
 // AddStart counts a session started at start.
@@ -201,12 +242,11 @@ func (a *Aggregate) eachCell(from, to int64, fn func(ms int64, c *cell)) {
 // eachDay calls fn, in time order, for every day's run of buckets whose
 // starts lie in [from, to), with the first bucket's start time.
 func (a *Aggregate) eachDay(from, to int64, fn func(ms int64, cells []cell)) {
-	first, _ := slices.BinarySearch(a.keys, floorDiv(from, dayMs))
-	for k, dn := range a.keys[first:] {
+	if from >= to {
+		return
+	}
+	a.eachPresentDay(floorDiv(from, dayMs), floorDiv(to-1, dayMs), func(dn int64, d *day) {
 		base := dn * dayMs
-		if base >= to {
-			return
-		}
 		lo, hi := int64(0), int64(bucketsDay)
 		if from > base { // (compared, not subtracted: the bounds may be ±∞)
 			lo = (from - base + BucketMs - 1) / BucketMs
@@ -215,9 +255,9 @@ func (a *Aggregate) eachDay(from, to int64, fn func(ms int64, cells []cell)) {
 			hi = (to - base + BucketMs - 1) / BucketMs
 		}
 		if lo < hi {
-			a.days[first+k].each(base, lo, hi, fn)
+			d.each(base, lo, hi, fn)
 		}
-	}
+	})
 }
 
 // DayCount is a number for one local day.

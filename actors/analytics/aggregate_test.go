@@ -26,13 +26,13 @@ func TestEachDayBounds(t *testing.T) {
 				got += cells[i].starts
 			}
 		})
-		for k, dn := range a.keys {
+		a.eachPresentDay(math.MinInt64/dayMs-1, math.MaxInt64/dayMs, func(dn int64, d *day) {
 			for i := range bucketsDay {
 				if start := dn*dayMs + int64(i)*BucketMs; start >= r[0] && start < r[1] {
-					want += a.days[k].get(i).starts
+					want += d.get(i).starts
 				}
 			}
-		}
+		})
 		if got != want {
 			t.Fatalf("range %v: %d starts, want %d", r, got, want)
 		}
@@ -51,7 +51,7 @@ func TestSparseDays(t *testing.T) {
 			a.AddStart(5*dayMs + int64(i)*BucketMs + 1)
 			want[i]++
 		}
-		d := a.days[0]
+		d := a.day(5)
 		if busy := len(want); (busy <= sparseMax) != (d.dense == nil) {
 			t.Fatalf("after %d busy buckets: dense %v", busy, d.dense != nil)
 		}
@@ -65,40 +65,52 @@ func TestSparseDays(t *testing.T) {
 			t.Fatalf("after %d: %v, want %v", n, got, want)
 		}
 		for i, w := range want {
-			if got[i] != w || a.days[0].get(i).starts != w {
-				t.Fatalf("after %d: bucket %d has %d (get %d), want %d", n, i, got[i], a.days[0].get(i).starts, w)
+			if got[i] != w || d.get(i).starts != w {
+				t.Fatalf("after %d: bucket %d has %d (get %d), want %d", n, i, got[i], d.get(i).starts, w)
 			}
 		}
 	}
 }
 
-// TestDistantDaysStayCheap: sessions on many distinct days far apart, in
-// reverse order, cost little memory each and read back in time order.
+// TestDistantDaysStayCheap: sessions on many distinct days, in reverse
+// order, cost little memory each and read back in time order; so do days
+// spread over two thousand years.
 func TestDistantDaysStayCheap(t *testing.T) {
-	const n = 20_000
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	a := NewAggregate()
-	for i := n; i > 0; i-- {
-		a.AddStart(-int64(i) * 37 * dayMs) // back to about 1970 - 2000 years
+	for _, c := range []struct {
+		name    string
+		gap     int64 // days between two sessions
+		maxHeap float64
+	}{
+		{"consecutive", 1, 250}, // about 150 B a day, and 8 B of its block's slot
+		{"37 apart", 37, 700},   // each block holds few days: 37 × 8 B of slots each
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const n = 20_000
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			a := NewAggregate()
+			for i := n; i > 0; i-- {
+				a.AddStart(-int64(i)*c.gap*dayMs + 1)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			per := float64(after.HeapAlloc-before.HeapAlloc) / n
+			t.Logf("%.0f heap bytes per distinct day", per)
+			if per > c.maxHeap {
+				t.Fatalf("%.0f heap bytes per distinct day, want at most %.0f", per, c.maxHeap)
+			}
+			last, seen := int64(math.MinInt64), 0
+			a.eachCell(math.MinInt64, math.MaxInt64, func(ms int64, cl *cell) {
+				if ms <= last || cl.starts != 1 {
+					t.Fatalf("bucket at %d after %d with %d starts", ms, last, cl.starts)
+				}
+				last, seen = ms, seen+1
+			})
+			if seen != n {
+				t.Fatalf("%d buckets read back, want %d", seen, n)
+			}
+			runtime.KeepAlive(a)
+		})
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	per := float64(after.HeapAlloc-before.HeapAlloc) / n
-	t.Logf("%.0f heap bytes per distinct day", per)
-	if per > 400 {
-		t.Fatalf("%.0f heap bytes per distinct day, want at most 400", per)
-	}
-	last, seen := int64(math.MinInt64), 0
-	a.eachCell(math.MinInt64, math.MaxInt64, func(ms int64, c *cell) {
-		if ms <= last || c.starts != 1 {
-			t.Fatalf("bucket at %d after %d with %d starts", ms, last, c.starts)
-		}
-		last, seen = ms, seen+1
-	})
-	if seen != n {
-		t.Fatalf("%d buckets read back, want %d", seen, n)
-	}
-	runtime.KeepAlive(a)
 }
