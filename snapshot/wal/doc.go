@@ -12,10 +12,15 @@
 //	err = l.Compact(through)         // drop the sealed segments it covers
 //	err = l.Close()                  // write what is queued, fsync, close
 //
-// Append is safe for many goroutines. One writer goroutine takes every
-// waiting record, writes them all with one write call and, with SyncAlways,
-// one fsync (group commit), then answers every waiter. Waiting records are
-// bounded by Options.MaxPending: beyond it Append returns ErrBusy at once.
+// Append is safe for many goroutines. There is no writer goroutine: the
+// caller that finds no one writing becomes the leader, takes every waiting
+// record, writes them all with one write call and, with SyncAlways, one
+// fsync (group commit), answers every waiter, and hands the leadership to
+// the next waiter if more came meanwhile. Under SyncEverySec and SyncNo the
+// leader first yields once, so that appends already on their way join its
+// batch. Waiting records are bounded by Options.MaxPending: beyond it Append
+// returns ErrBusy at once. Stats counts appends, bytes, batches and fsyncs,
+// with histograms of fsync latency and records per batch.
 //
 // # Files
 //

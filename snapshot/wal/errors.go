@@ -18,7 +18,7 @@ var (
 	ErrGap = errors.New("wal: gap in the log")
 	// ErrTooLarge: a payload above Options.MaxRecordBytes.
 	ErrTooLarge = errors.New("wal: record too large")
-	// ErrBusy: Options.MaxPending records already wait for the writer.
+	// ErrBusy: Options.MaxPending records already wait to be written.
 	ErrBusy = errors.New("wal: too many pending appends")
 	// ErrWrite: the write of a batch failed (disk full, I/O error); nothing
 	// of it was kept and later appends are tried again.

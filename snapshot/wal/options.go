@@ -60,7 +60,7 @@ type Options struct {
 	// rejects larger lengths before reading them. Default 1 MiB, at most
 	// 16 MiB - 1. Never lower it below what an existing log holds.
 	MaxRecordBytes int
-	// MaxPending: records that may wait for the writer; beyond it Append
+	// MaxPending: records that may wait to be written; beyond it Append
 	// returns ErrBusy at once. Default 65536.
 	MaxPending int
 	Logger     *slog.Logger // nil: discard

@@ -45,7 +45,7 @@ type Log struct {
 	written atomic.Uint64 // bytes written, ever
 	synced  atomic.Uint64 // value of written at the last successful fsync
 
-	// fileMu: the writer Locks it to swap or close active; Sync RLocks it.
+	// fileMu: the leader Locks it to swap or close active; Sync RLocks it.
 	fileMu sync.RWMutex
 	// Owned by the leader (and by Open before the first append).
 	active     vfs.File

@@ -35,7 +35,7 @@ type request struct {
 // an idle log is thus written by its own goroutine with no hand-off, and
 // under load each batch costs one wake-up per request, as with a writer
 // goroutine. Only the leader touches the active segment and the fields the
-// Log documents as the writer's.
+// Log documents as owned by the leader.
 
 // enqueue admits r or refuses it at once; lead says the caller must lead.
 func (l *Log) enqueue(r *request) (lead bool, err error) {
@@ -223,7 +223,7 @@ func (l *Log) autoRotate() {
 	}
 }
 
-// rotate is Rotate in the writer.
+// rotate is Rotate, run by the leader.
 func (l *Log) rotate() (uint64, error) {
 	last := l.lastSeq.Load()
 	if last < l.first {
