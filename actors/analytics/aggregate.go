@@ -352,16 +352,38 @@ func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
 func (a *Aggregate) DailyActive(r Range) (out []DayCount, ok bool) {
 	zc := newZoneClock(r.Loc)
 	defer func() { ok = !zc.odd }()
-	a.eachCell(r.From, r.To, func(ms int64, c *cell) {
-		if c.occMs == 0 {
+	add := func(d, ms int64) {
+		if ms == 0 {
 			return
 		}
-		d := zc.localDay(ms)
 		if n := len(out); n > 0 && out[n-1].Day == d {
-			out[n-1].Count += c.occMs
+			out[n-1].Count += ms
 			return
 		}
-		out = appendDay(out, DayCount{Day: d, Count: c.occMs})
+		out = appendDay(out, DayCount{Day: d, Count: ms})
+	}
+	a.eachDay(r.From, r.To, func(ms int64, cells []cell) {
+		off := zc.offsetAt(ms)
+		if zc.odd || zc.to < ms+int64(len(cells))*BucketMs {
+			for i := range cells { // the offset changes within the run
+				if c := &cells[i]; c.occMs != 0 {
+					add(zc.localDay(ms+int64(i)*BucketMs), c.occMs)
+				}
+			}
+			return
+		}
+		// One offset over the run: step through local time (see addRun).
+		local := ms + off
+		d := floorDiv(local, dayMs)
+		inDay, sum := local-d*dayMs, int64(0)
+		for i := range cells {
+			sum += cells[i].occMs
+			if inDay += BucketMs; inDay == dayMs {
+				add(d, sum)
+				d, inDay, sum = d+1, 0, 0
+			}
+		}
+		add(d, sum)
 	})
 	for _, sp := range a.long {
 		out = splitDays(out, zc, sp.from, sp.to)
