@@ -148,6 +148,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	})
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
+		if errors.Is(err, wal.ErrCorrupt) {
+			return fmt.Errorf("recovery: %w; nothing was changed. `sessionserver verify -data-dir %s` shows what a start finds; "+
+				"`sessionserver repair -data-dir %s` cuts the log at the damage, keeping .broken copies", err, cfg.DataDir, cfg.DataDir)
+		}
 		return fmt.Errorf("recovery: %w", err)
 	}
 	logger.Info("state recovered", "snapshot_seq", rec.SnapshotSeq, "replayed", rec.Replayed, "last_seq", rec.LastSeq, "took", rec.Duration)

@@ -77,7 +77,8 @@ func TestVerifyAndRepair(t *testing.T) {
 	// A start refuses, naming the file, and deletes nothing.
 	start := exec.Command(binary(t), "-addr", "127.0.0.1:0", "-data-dir", dir, "-jwt-secret", testSecret)
 	startOut, _ := start.CombinedOutput()
-	if start.ProcessState.ExitCode() == 0 || !strings.Contains(string(startOut), filepath.Base(seg)) {
+	if start.ProcessState.ExitCode() == 0 || !strings.Contains(string(startOut), filepath.Base(seg)) ||
+		!strings.Contains(string(startOut), "sessionserver repair -data-dir "+dir) {
 		t.Fatalf("start on a damaged log: exit %d\n%s", start.ProcessState.ExitCode(), startOut)
 	}
 	if code, out := runBinary(t, "repair", "-data-dir", dir); code != 0 || !strings.Contains(out, "repair:") {
