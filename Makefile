@@ -21,9 +21,14 @@ test:
 SHORT_FUZZ := ./http:FuzzScanObject ./http:FuzzDecodeBody ./http/isotime:FuzzParse ./http/auth:FuzzVerify \
 	./actors/event:FuzzDecode ./actors/analytics:FuzzReadState ./snapshot/wal:FuzzOpen ./snapshot:FuzzLoad
 
+# Counted in executions, not seconds: with a duration, Go 1.26's coordinator can
+# fail a target with a bare "context deadline exceeded" as the time runs out on a
+# loaded machine (go.dev/issue/75804, fixed in Go 1.27); a count has no deadline.
+SHORT_FUZZ_EXECS ?= 10000
+
 fuzz-short:
 	@for t in $(SHORT_FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
-	  echo "fuzz $$pkg $$name 3s"; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime 3s $$pkg > /tmp/fuzz-short.$$$$.log 2>&1 || { cat /tmp/fuzz-short.$$$$.log; exit 1; }; \
+	  echo "fuzz $$pkg $$name $(SHORT_FUZZ_EXECS) executions"; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(SHORT_FUZZ_EXECS)x $$pkg > /tmp/fuzz-short.$$$$.log 2>&1 || { cat /tmp/fuzz-short.$$$$.log; exit 1; }; \
 	done
 
 test-race:
@@ -52,11 +57,19 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-# Each fuzz target for FUZZTIME (go test -fuzz takes one target per run).
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target per run). A run
+# that fails with nothing but "context deadline exceeded" and wrote no failing
+# input is go.dev/issue/75804 (see fuzz-short): reported, not counted as a finding.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "fuzz $$pkg $$t"; log=/tmp/fuzz.$$$$.log; \
+	    if ! $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg > $$log 2>&1; then \
+	      cat $$log; \
+	      if grep -q 'context deadline exceeded' $$log && ! grep -q -e 'Failing input written' -e 'panic:' $$log; then \
+	        echo "  (the fuzztime deadline race of go.dev/issue/75804, no finding: going on)"; \
+	      else exit 1; fi; \
+	    else tail -n 2 $$log; fi; \
 	  done; \
 	done
 
