@@ -81,17 +81,6 @@ func (d *day) cell(i int) *cell {
 	return &d.dense[i]
 }
 
-// get returns bucket i's cell without adding it.
-func (d *day) get(i int) cell {
-	if d.dense != nil {
-		return d.dense[i]
-	}
-	if k, found := slices.BinarySearch(d.idx, uint8(i)); found {
-		return d.cells[k]
-	}
-	return cell{}
-}
-
 // each calls fn for the runs of buckets lo..hi-1 of d (base: the day's
 // first ms): one run when dense, one per busy bucket when sparse.
 func (d *day) each(base, lo, hi int64, fn func(ms int64, cells []cell)) {
@@ -285,8 +274,7 @@ type Starts struct {
 func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
 	zc := newZoneClock(r.Loc)
 	a.eachDay(r.From, r.To, func(ms int64, cells []cell) {
-		off := zc.offsetAt(ms)
-		if !zc.odd && zc.to >= ms+int64(len(cells))*BucketMs {
+		if off, ok := zc.steady(ms, len(cells)); ok {
 			st.addRun(ms+off, cells) // one offset over the whole run
 			return
 		}
@@ -316,21 +304,9 @@ func (st *Starts) addRun(local int64, cells []cell) {
 			addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, c.ended, c.endedMs, c.shortest, c.longest)
 		}
 		if inDay += BucketMs; inDay == dayMs { // local midnight
-			st.addDay(day, count)
+			st.Daily = appendDay(st.Daily, DayCount{Day: day, Count: count})
 			day, wd, inDay, count = day+1, (wd+1)%7, 0, 0
 		}
-	}
-	st.addDay(day, count)
-}
-
-// addDay adds count sessions started on local day.
-func (st *Starts) addDay(day, count int64) {
-	if count == 0 {
-		return
-	}
-	if n := len(st.Daily); n > 0 && st.Daily[n-1].Day == day {
-		st.Daily[n-1].Count += count
-		return
 	}
 	st.Daily = appendDay(st.Daily, DayCount{Day: day, Count: count})
 }
@@ -343,7 +319,7 @@ func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
 	st.Sessions += c.starts
 	st.ActiveMs += c.activeMs
 	st.Grid[s.Weekday][s.Hour] += c.starts
-	st.addDay(s.Day, c.starts)
+	st.Daily = appendDay(st.Daily, DayCount{Day: s.Day, Count: c.starts})
 	addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, c.ended, c.endedMs, c.shortest, c.longest)
 }
 
@@ -352,22 +328,12 @@ func (st *Starts) add(zc *zoneClock, ms int64, c *cell) {
 func (a *Aggregate) DailyActive(r Range) (out []DayCount, ok bool) {
 	zc := newZoneClock(r.Loc)
 	defer func() { ok = !zc.odd }()
-	add := func(d, ms int64) {
-		if ms == 0 {
-			return
-		}
-		if n := len(out); n > 0 && out[n-1].Day == d {
-			out[n-1].Count += ms
-			return
-		}
-		out = appendDay(out, DayCount{Day: d, Count: ms})
-	}
 	a.eachDay(r.From, r.To, func(ms int64, cells []cell) {
-		off := zc.offsetAt(ms)
-		if zc.odd || zc.to < ms+int64(len(cells))*BucketMs {
+		off, steady := zc.steady(ms, len(cells))
+		if !steady {
 			for i := range cells { // the offset changes within the run
 				if c := &cells[i]; c.occMs != 0 {
-					add(zc.localDay(ms+int64(i)*BucketMs), c.occMs)
+					out = appendDay(out, DayCount{Day: zc.localDay(ms + int64(i)*BucketMs), Count: c.occMs})
 				}
 			}
 			return
@@ -379,11 +345,11 @@ func (a *Aggregate) DailyActive(r Range) (out []DayCount, ok bool) {
 		for i := range cells {
 			sum += cells[i].occMs
 			if inDay += BucketMs; inDay == dayMs {
-				add(d, sum)
+				out = appendDay(out, DayCount{Day: d, Count: sum})
 				d, inDay, sum = d+1, 0, 0
 			}
 		}
-		add(d, sum)
+		out = appendDay(out, DayCount{Day: d, Count: sum})
 	})
 	for _, sp := range a.long {
 		out = splitDays(out, zc, sp.from, sp.to)
@@ -401,9 +367,18 @@ func splitDays(days []DayCount, zc *zoneClock, from, to int64) []DayCount {
 	return days
 }
 
-// appendDay appends dc to days, which is kept ascending: where a zone's
-// clock goes back over midnight, a day may come round a second time.
+// appendDay adds dc to days, which is kept ascending: where a zone's clock
+// goes back over midnight, a day may come round a second time. Days come
+// mostly in order, so the last one is tried first; a zero count adds no
+// day.
 func appendDay(days []DayCount, dc DayCount) []DayCount {
+	if dc.Count == 0 {
+		return days
+	}
+	if n := len(days); n > 0 && days[n-1].Day == dc.Day {
+		days[n-1].Count += dc.Count
+		return days
+	}
 	i, found := slices.BinarySearchFunc(days, dc.Day, func(e DayCount, d int64) int {
 		return cmp.Compare(e.Day, d)
 	})

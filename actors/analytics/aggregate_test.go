@@ -3,6 +3,7 @@ package analytics
 import (
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -113,4 +114,15 @@ func TestDistantDaysStayCheap(t *testing.T) {
 			runtime.KeepAlive(a)
 		})
 	}
+}
+
+// get returns bucket i's cell without adding it (tests only).
+func (d *day) get(i int) cell {
+	if d.dense != nil {
+		return d.dense[i]
+	}
+	if k, found := slices.BinarySearch(d.idx, uint8(i)); found {
+		return d.cells[k]
+	}
+	return cell{}
 }

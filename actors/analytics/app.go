@@ -276,11 +276,7 @@ func exactStarts(list []*session.Session, loc *time.Location) Starts {
 		slot := zc.slot(s.Start)
 		st.Sessions++
 		st.Grid[slot.Weekday][slot.Hour]++
-		if n := len(st.Daily); n > 0 && st.Daily[n-1].Day == slot.Day {
-			st.Daily[n-1].Count++
-		} else {
-			st.Daily = appendDay(st.Daily, DayCount{Day: slot.Day, Count: 1})
-		}
+		st.Daily = appendDay(st.Daily, DayCount{Day: slot.Day, Count: 1})
 		active := s.ActiveMs()
 		st.ActiveMs += active
 		if s.Status == session.Ended {

@@ -67,6 +67,14 @@ func (z *zoneClock) offsetAt(ms int64) int64 {
 	return z.offset
 }
 
+// steady returns the offset at ms and whether it holds, on the bucket
+// grid, for the n buckets from ms on: then their slots follow by stepping
+// through local time.
+func (z *zoneClock) steady(ms int64, n int) (off int64, ok bool) {
+	off = z.offsetAt(ms)
+	return off, !z.odd && z.to >= ms+int64(n)*BucketMs
+}
+
 func (z *zoneClock) slot(ms int64) Slot {
 	local := ms + z.offsetAt(ms)
 	day := floorDiv(local, dayMs)
