@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -44,5 +45,21 @@ func TestTuneGC(t *testing.T) {
 		if got := debug.SetMemoryLimit(-1); got != total/2 {
 			t.Fatalf("GOMEMLIMIT unset: limit %d, want %d", got, total/2)
 		}
+	}
+}
+
+// TestAtLeastTwoProcs: on one CPU the server takes a second P (see
+// atLeastTwoProcs); with more it leaves GOMAXPROCS alone.
+func TestAtLeastTwoProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	logger := slog.New(slog.DiscardHandler)
+	atLeastTwoProcs(logger)
+	if n := runtime.GOMAXPROCS(0); n != 2 {
+		t.Fatalf("GOMAXPROCS %d after atLeastTwoProcs on one, want 2", n)
+	}
+	runtime.GOMAXPROCS(3)
+	atLeastTwoProcs(logger)
+	if n := runtime.GOMAXPROCS(0); n != 3 {
+		t.Fatalf("GOMAXPROCS %d after atLeastTwoProcs on three, want 3", n)
 	}
 }

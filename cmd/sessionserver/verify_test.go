@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -106,21 +104,5 @@ func TestVerifyAndRepair(t *testing.T) {
 	}
 	if code, out := runBinary(t, "verify", "-data-dir", dir); !strings.Contains(out, "BROKEN") {
 		t.Fatalf("verify of a broken snapshot: exit %d\n%s", code, out)
-	}
-}
-
-// TestAtLeastTwoProcs: on one CPU the server takes a second P (see
-// atLeastTwoProcs); with more it leaves GOMAXPROCS alone.
-func TestAtLeastTwoProcs(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	logger := slog.New(slog.DiscardHandler)
-	atLeastTwoProcs(logger)
-	if n := runtime.GOMAXPROCS(0); n != 2 {
-		t.Fatalf("GOMAXPROCS %d after atLeastTwoProcs on one, want 2", n)
-	}
-	runtime.GOMAXPROCS(3)
-	atLeastTwoProcs(logger)
-	if n := runtime.GOMAXPROCS(0); n != 3 {
-		t.Fatalf("GOMAXPROCS %d after atLeastTwoProcs on three, want 3", n)
 	}
 }
