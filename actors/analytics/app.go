@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ type track struct {
 
 type user struct {
 	id       uint32
-	sessions []*session.Session // by (Start, ID)
+	sessions sessionList
 	pages    map[uint32]*PageTotal
 }
 
@@ -56,7 +57,7 @@ type App struct {
 	agg       *Aggregate
 	sessions  map[uuid.UUID]*session.Session
 	live      map[uuid.UUID]*session.Session
-	all       []*session.Session // by (Start, ID)
+	all       sessionList
 	users     map[string]*user
 	userNames []string
 	pageIdx   map[string]uint32
@@ -79,7 +80,6 @@ func NewApp() *App {
 // presize makes room for n sessions (a snapshot says how many).
 func (a *App) presize(n int) {
 	a.sessions = make(map[uuid.UUID]*session.Session, n)
-	a.all = make([]*session.Session, 0, n)
 }
 
 func sessionOrder(a, b *session.Session) int {
@@ -87,14 +87,6 @@ func sessionOrder(a, b *session.Session) int {
 		return c
 	}
 	return bytes.Compare(a.ID[:], b.ID[:])
-}
-
-func insertSorted(list []*session.Session, s *session.Session) []*session.Session {
-	if n := len(list); n == 0 || sessionOrder(list[n-1], s) < 0 {
-		return append(list, s) // the usual case: sessions come in start order
-	}
-	i, _ := slices.BinarySearchFunc(list, s, sessionOrder)
-	return slices.Insert(list, i, s)
 }
 
 func (a *App) user(name string) *user {
@@ -131,24 +123,18 @@ func (a *App) start(rec *event.Record) error {
 	s := session.New(rec.Session, rec.User, rec.At)
 	s.LastSeen = rec.Logged
 	a.sessions[s.ID] = s
-	a.index(s, false)
+	a.index(s)
 	return nil
 }
 
 // index adds a session, already in a.sessions, to the sorted lists and
 // what it has done so far to the counters (a new session, or one read back
-// from a snapshot). inOrder says s comes after every session the app has
-// (a snapshot is read in start order), so the lists take it at their end.
-func (a *App) index(s *session.Session, inOrder bool) {
+// from a snapshot).
+func (a *App) index(s *session.Session) {
 	u := a.user(s.User)
 	s.User = a.userNames[u.id]
-	if inOrder {
-		a.all = append(a.all, s)
-		u.sessions = append(u.sessions, s)
-	} else {
-		a.all = insertSorted(a.all, s)
-		u.sessions = insertSorted(u.sessions, s)
-	}
+	a.all.add(s)
+	u.sessions.add(s)
 	a.agg.AddStart(s.Start)
 	s.EachInterval(func(from, to int64) { a.agg.AddInterval(s.Start, from, to) })
 	if s.Status == session.Ended {
@@ -214,7 +200,7 @@ func (a *App) addTrack(t track) {
 }
 
 // Sessions is the number of sessions the app has.
-func (a *App) Sessions() int { return len(a.all) }
+func (a *App) Sessions() int { return a.all.Len() }
 
 // Session returns the app's copy of a session (do not modify it).
 func (a *App) Session(id uuid.UUID) (*session.Session, bool) {
@@ -237,23 +223,27 @@ type Query struct {
 	Range Range
 }
 
-// selected returns the sessions of q in start order and whether q names a
-// user the app has never seen.
-func (a *App) selected(q Query) []*session.Session {
-	list := a.all
+// selected yields the sessions of q in start order, after the cursor when
+// there is one (none for a user the app has never seen).
+func (a *App) selected(q Query, after *Cursor) iter.Seq[*session.Session] {
+	list := &a.all
 	if q.User != "" {
 		u := a.users[q.User]
 		if u == nil {
-			return nil
+			return func(func(*session.Session) bool) {}
 		}
-		list = u.sessions
+		list = &u.sessions
 	}
-	if !q.Range.Bounded() {
-		return list
+	if !q.Range.Bounded() && after == nil {
+		return list.all()
 	}
-	lo, _ := slices.BinarySearchFunc(list, q.Range.From, func(s *session.Session, t int64) int { return cmp.Compare(s.Start, t) })
-	hi, _ := slices.BinarySearchFunc(list, q.Range.To, func(s *session.Session, t int64) int { return cmp.Compare(s.Start, t) })
-	return list[lo:hi]
+	from := q.Range.From
+	past := func(s *session.Session) bool { return s.Start >= from }
+	if after != nil {
+		key := &session.Session{Start: after.Start, ID: after.ID}
+		past = func(s *session.Session) bool { return s.Start >= from && sessionOrder(s, key) > 0 }
+	}
+	return list.from(past, q.Range.To)
 }
 
 // Starts answers the start-based figures (heatmap, most-active, stats,
@@ -265,14 +255,14 @@ func (a *App) Starts(q Query) Starts {
 			return st
 		}
 	}
-	return exactStarts(a.selected(q), q.Range.Loc)
+	return exactStarts(a.selected(q, nil), q.Range.Loc)
 }
 
 // exactStarts places each session by its own start time.
-func exactStarts(list []*session.Session, loc *time.Location) Starts {
+func exactStarts(list iter.Seq[*session.Session], loc *time.Location) Starts {
 	var st Starts
 	zc := newZoneClock(loc)
-	for _, s := range list {
+	for s := range list {
 		slot := zc.slot(s.Start)
 		st.Sessions++
 		st.Grid[slot.Weekday][slot.Hour]++
@@ -294,14 +284,14 @@ func (a *App) DailyActive(q Query) []DayCount {
 			return days
 		}
 	}
-	return exactDaily(a.selected(q), q.Range.Loc)
+	return exactDaily(a.selected(q, nil), q.Range.Loc)
 }
 
 // exactDaily splits each session's intervals at local midnights.
-func exactDaily(list []*session.Session, loc *time.Location) []DayCount {
+func exactDaily(list iter.Seq[*session.Session], loc *time.Location) []DayCount {
 	var out []DayCount
 	zc := newZoneClock(loc)
-	for _, s := range list {
+	for s := range list {
 		s.EachInterval(func(from, to int64) { out = splitDays(out, zc, from, to) })
 	}
 	return slices.DeleteFunc(out, func(d DayCount) bool { return d.Count == 0 })
@@ -371,24 +361,18 @@ type Cursor struct {
 // Timeline returns up to limit sessions of q after the cursor (nil: from
 // the first), as copies, and the cursor of the next page (nil on the last).
 func (a *App) Timeline(q Query, after *Cursor, limit int) ([]*session.Session, *Cursor) {
-	list := a.selected(q)
-	if after != nil {
-		key := &session.Session{Start: after.Start, ID: after.ID}
-		i, found := slices.BinarySearchFunc(list, key, sessionOrder)
-		if found {
-			i++
-		}
-		list = list[i:]
-	}
+	var out []*session.Session
 	var next *Cursor
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		next = &Cursor{Start: last.Start, ID: last.ID}
+	for s := range a.selected(q, after) {
+		if len(out) == limit {
+			last := out[limit-1]
+			next = &Cursor{Start: last.Start, ID: last.ID}
+			break
+		}
+		out = append(out, s.Clone())
 	}
-	out := make([]*session.Session, len(list))
-	for i, s := range list {
-		out[i] = s.Clone()
+	if out == nil {
+		out = []*session.Session{}
 	}
 	return out, next
 }

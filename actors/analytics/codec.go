@@ -84,9 +84,9 @@ func (a *App) encode(e *encoder) {
 	for _, n := range a.pageNames {
 		e.string(n)
 	}
-	e.uvarint(uint64(len(a.all)))
+	e.uvarint(uint64(a.all.Len()))
 	var prev int64
-	for _, s := range a.all {
+	for s := range a.all.all() {
 		a.encodeSession(e, s, prev)
 		prev = s.Start
 	}
@@ -344,7 +344,7 @@ func (d *stateDecoder) restore(a *App, s *session.Session, marks []int64, flags 
 		d.fail("session status does not match its events")
 		return
 	}
-	if n := len(a.all); n > 0 && sessionOrder(a.all[n-1], s) >= 0 {
+	if last := a.all.last(); last != nil && sessionOrder(last, s) >= 0 {
 		d.fail("sessions out of order")
 		return
 	}
@@ -353,5 +353,5 @@ func (d *stateDecoder) restore(a *App, s *session.Session, marks []int64, flags 
 		d.fail("duplicate session") // the whole state is refused
 		return
 	}
-	a.index(s, true)
+	a.index(s)
 }
