@@ -47,6 +47,7 @@ type user struct {
 	id       uint32
 	sessions sessionList
 	pages    map[uint32]*PageTotal
+	tracks   []uint32 // indexes into App.tracks
 }
 
 // App is everything one app's aggregator knows: a copy of every session
@@ -64,6 +65,7 @@ type App struct {
 	pageNames []string
 	pages     []PageTotal // app totals by page id
 	tracks    []track
+	byTime    pageIndex // page totals by day and bucket
 }
 
 // NewApp returns an empty App.
@@ -196,6 +198,8 @@ func (a *App) addTrack(t track) {
 	}
 	pt.Visits++
 	pt.Ms += t.ms
+	u.tracks = append(u.tracks, uint32(len(a.tracks)))
+	a.byTime.add(t, len(a.tracks))
 	a.tracks = append(a.tracks, t)
 }
 
@@ -300,51 +304,53 @@ func exactDaily(list iter.Seq[*session.Session], loc *time.Location) []DayCount 
 // Pages answers the page totals of q (tracks selected by their timestamp),
 // sorted by page.
 func (a *App) Pages(q Query) []PageStat {
-	var totals map[uint32]*PageTotal
+	var out []PageStat
 	switch {
 	case q.Range.Bounded():
-		totals = a.scanTracks(q)
+		sums := a.rangePages(q)
+		out = make([]PageStat, 0, len(sums))
+		for id, pt := range sums {
+			if pt.Visits > 0 {
+				out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
+			}
+		}
 	case q.User == "":
-		out := make([]PageStat, 0, len(a.pages))
+		out = make([]PageStat, 0, len(a.pages))
 		for id, pt := range a.pages {
 			out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
 		}
-		return sortPages(out)
 	default:
+		out = []PageStat{}
 		if u := a.users[q.User]; u != nil {
-			totals = u.pages
+			out = make([]PageStat, 0, len(u.pages))
+			for id, pt := range u.pages {
+				out = append(out, PageStat{Page: a.pageNames[id], PageTotal: *pt})
+			}
 		}
-	}
-	out := make([]PageStat, 0, len(totals))
-	for id, pt := range totals {
-		out = append(out, PageStat{Page: a.pageNames[id], PageTotal: *pt})
 	}
 	return sortPages(out)
 }
 
-func (a *App) scanTracks(q Query) map[uint32]*PageTotal {
-	want, all := uint32(0), q.User == ""
-	if !all {
-		u := a.users[q.User]
-		if u == nil {
-			return nil
-		}
-		want = u.id
+// rangePages returns the page totals of the tracks of q, whose range is
+// bounded: for all users from the index by time, for one user from that
+// user's tracks.
+func (a *App) rangePages(q Query) []PageTotal {
+	sums := make([]PageTotal, len(a.pageNames))
+	if q.User == "" {
+		a.byTime.sum(a.tracks, q.Range.From, q.Range.To, sums)
+		return sums
 	}
-	totals := make(map[uint32]*PageTotal)
-	for _, t := range a.tracks {
-		if (!all && t.user != want) || !q.Range.Contains(t.at) {
-			continue
-		}
-		pt := totals[t.page]
-		if pt == nil {
-			pt = new(PageTotal)
-			totals[t.page] = pt
-		}
-		pt.Visits++
-		pt.Ms += t.ms
+	u := a.users[q.User]
+	if u == nil {
+		return nil
 	}
-	return totals
+	for _, i := range u.tracks {
+		if t := a.tracks[i]; q.Range.Contains(t.at) {
+			sums[t.page].Visits++
+			sums[t.page].Ms += t.ms
+		}
+	}
+	return sums
 }
 
 func sortPages(out []PageStat) []PageStat {
