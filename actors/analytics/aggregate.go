@@ -29,6 +29,22 @@ func (r Range) aligned() bool {
 	return edge(r.From) && edge(r.To)
 }
 
+// inner returns the part of r that is whole buckets, and whether it has
+// any: the rest of r is the buckets it cuts at either end.
+func (r Range) inner() (Range, bool) {
+	in := r
+	if in.From != math.MinInt64 {
+		if in.From > math.MaxInt64-BucketMs {
+			return in, false
+		}
+		in.From = floorDiv(in.From+BucketMs-1, BucketMs) * BucketMs
+	}
+	if in.To != math.MaxInt64 {
+		in.To = floorDiv(in.To, BucketMs) * BucketMs
+	}
+	return in, in.From < in.To
+}
+
 // Contains reports whether ms lies in the range.
 func (r Range) Contains(ms int64) bool { return ms >= r.From && ms < r.To }
 
@@ -41,6 +57,35 @@ type cell struct {
 	endedMs           int64 // active time of the ended ones
 	shortest, longest int64 // over ended sessions started here
 	occMs             int64
+	// act is the active time of the sessions started here, by the bucket
+	// it happened in (ascending): a range of start times reads the
+	// active time per day of its sessions from it.
+	act []occ
+}
+
+// occ is active time that happened in one bucket.
+type occ struct {
+	bucket int64 // Unix ms / BucketMs
+	ms     int64
+}
+
+// addAct adds ms of active time in bucket to c.act.
+func (c *cell) addAct(bucket, ms int64) {
+	n := len(c.act)
+	if n == 0 || c.act[n-1].bucket < bucket { // the usual case: time goes forward
+		c.act = append(c.act, occ{bucket, ms})
+		return
+	}
+	if c.act[n-1].bucket == bucket {
+		c.act[n-1].ms += ms
+		return
+	}
+	i, found := slices.BinarySearchFunc(c.act, bucket, func(o occ, b int64) int { return cmp.Compare(o.bucket, b) })
+	if found {
+		c.act[i].ms += ms
+		return
+	}
+	c.act = slices.Insert(c.act, i, occ{bucket, ms})
 }
 
 type dayCells [bucketsDay]cell
@@ -121,8 +166,9 @@ type Aggregate struct {
 	long []span
 }
 
-// span is an active interval [from, to) in Unix ms.
-type span struct{ from, to int64 }
+// span is an active interval [from, to) in Unix ms of the session started
+// at start.
+type span struct{ start, from, to int64 }
 
 // longMs is the length from which an interval is kept whole.
 const longMs = 2 * dayMs
@@ -184,13 +230,15 @@ func (a *Aggregate) AddInterval(start, from, to int64) {
 	}
 	a.cell(start).activeMs += to - from
 	if to-from > longMs {
-		a.long = append(a.long, span{from, to})
+		a.long = append(a.long, span{start, from, to})
 		return
 	}
 	for from < to {
-		edge := (floorDiv(from, BucketMs) + 1) * BucketMs
-		end := min(edge, to)
+		bucket := floorDiv(from, BucketMs)
+		end := min((bucket+1)*BucketMs, to)
 		a.cell(from).occMs += end - from
+		// Looked up again: adding a cell may have moved the start's.
+		a.cell(start).addAct(bucket, end-from)
 		from = end
 	}
 }
@@ -287,6 +335,21 @@ func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
 	return st, !zc.odd
 }
 
+// merge adds o, the figures of other sessions, to st.
+func (st *Starts) merge(o Starts) {
+	st.Sessions += o.Sessions
+	st.ActiveMs += o.ActiveMs
+	addEnded(&st.Ended, &st.EndedMs, &st.ShortestMs, &st.LongestMs, o.Ended, o.EndedMs, o.ShortestMs, o.LongestMs)
+	for wd := range st.Grid {
+		for h := range st.Grid[wd] {
+			st.Grid[wd][h] += o.Grid[wd][h]
+		}
+	}
+	for _, d := range o.Daily {
+		st.Daily = appendDay(st.Daily, d)
+	}
+}
+
 // addRun adds consecutive cells under one zone offset, the first starting
 // at local (local ms, on the bucket grid): the slot of each cell follows
 // from the previous one without a calendar computation.
@@ -353,6 +416,24 @@ func (a *Aggregate) DailyActive(r Range) (out []DayCount, ok bool) {
 	})
 	for _, sp := range a.long {
 		out = splitDays(out, zc, sp.from, sp.to)
+	}
+	return out, !zc.odd
+}
+
+// StartedActive is the active time per local day of r's zone of the
+// sessions started in r, days with none left out. r must be
+// bucket-aligned; ok is false as for Starts.
+func (a *Aggregate) StartedActive(r Range) (out []DayCount, ok bool) {
+	zc := newZoneClock(r.Loc)
+	a.eachCell(r.From, r.To, func(_ int64, c *cell) {
+		for _, o := range c.act {
+			out = appendDay(out, DayCount{Day: zc.localDay(o.bucket * BucketMs), Count: o.ms})
+		}
+	})
+	for _, sp := range a.long {
+		if r.Contains(sp.start) {
+			out = splitDays(out, zc, sp.from, sp.to)
+		}
 	}
 	return out, !zc.odd
 }

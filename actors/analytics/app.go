@@ -254,12 +254,32 @@ func (a *App) selected(q Query, after *Cursor) iter.Seq[*session.Session] {
 // summary) of q: from the live buckets for all users on bucket edges, else
 // by looking at each selected session.
 func (a *App) Starts(q Query) Starts {
-	if q.User == "" && q.Range.aligned() {
-		if st, ok := a.agg.Starts(q.Range); ok {
-			return st
+	if q.User == "" {
+		if in, ok := q.Range.inner(); ok {
+			if st, ok := a.agg.Starts(in); ok {
+				st.merge(exactStarts(a.edges(q.Range, in), q.Range.Loc))
+				return st
+			}
 		}
 	}
 	return exactStarts(a.selected(q, nil), q.Range.Loc)
+}
+
+// edges yields the sessions of r outside in, its bucket-aligned part: those
+// of the buckets r cuts at either end.
+func (a *App) edges(r, in Range) iter.Seq[*session.Session] {
+	return func(yield func(*session.Session) bool) {
+		for s := range a.all.from(func(s *session.Session) bool { return s.Start >= r.From }, in.From) {
+			if !yield(s) {
+				return
+			}
+		}
+		for s := range a.all.from(func(s *session.Session) bool { return s.Start >= in.To }, r.To) {
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 // exactStarts places each session by its own start time.
@@ -286,6 +306,16 @@ func (a *App) DailyActive(q Query) []DayCount {
 	if q.User == "" && !q.Range.Bounded() {
 		if days, ok := a.agg.DailyActive(q.Range); ok {
 			return days
+		}
+	}
+	if q.User == "" {
+		if in, ok := q.Range.inner(); ok {
+			if days, ok := a.agg.StartedActive(in); ok {
+				for _, d := range exactDaily(a.edges(q.Range, in), q.Range.Loc) {
+					days = appendDay(days, d)
+				}
+				return days
+			}
 		}
 	}
 	return exactDaily(a.selected(q, nil), q.Range.Loc)

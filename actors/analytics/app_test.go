@@ -33,6 +33,9 @@ func randomWorld(seed uint64, n int) *world {
 		id := uuid.UUID{byte(i >> 16), byte(i >> 8), byte(i), byte(seed)}
 		user := fmt.Sprintf("u%d", r.IntN(4))
 		start := base + r.Int64N(20*dayMs)
+		if i%5 == 0 {
+			start -= start % BucketMs // on a bucket edge
+		}
 		s := session.New(id, user, start)
 		w.recs = append(w.recs, event.Record{Kind: event.Start, App: "a", User: user, Session: id, At: start})
 		at := start
@@ -139,6 +142,11 @@ func queries(t *testing.T) []Query {
 				Query{User: user, Range: Range{From: math.MinInt64, To: math.MaxInt64, Loc: loc}},
 				Query{User: user, Range: Range{From: day(2024, 3, 25), To: day(2024, 4, 2), Loc: loc}},
 				Query{User: user, Range: Range{From: day(2024, 3, 25) + 7*60_000 + 3, To: math.MaxInt64, Loc: loc}},
+				// Cut buckets at both ends, at one, or a range inside one bucket.
+				Query{User: user, Range: Range{From: day(2024, 3, 22) + 7*60_000 + 3, To: day(2024, 3, 30) + 13*hourMs + 5, Loc: loc}},
+				Query{User: user, Range: Range{From: math.MinInt64, To: day(2024, 3, 30) + 13*hourMs + 5, Loc: loc}},
+				Query{User: user, Range: Range{From: day(2024, 3, 26) + 61_000, To: day(2024, 3, 26) + 14*60_000, Loc: loc}},
+				Query{User: user, Range: Range{From: day(2024, 3, 26) + 61_000, To: day(2024, 3, 26) + 16*60_000, Loc: loc}},
 			)
 		}
 	}
@@ -288,9 +296,46 @@ func TestLongIntervals(t *testing.T) {
 		t.Fatalf("long intervals spread over %d days of buckets", n)
 	}
 	for _, loc := range []*time.Location{time.UTC, berlin} {
-		q := Query{Range: Range{From: All().From, To: All().To, Loc: loc}}
-		if got, want := a.DailyActive(q), w.referenceDaily(q); !slices.Equal(got, want) {
-			t.Fatalf("%s: %d days, want %d", loc, len(got), len(want))
+		for _, r := range []Range{
+			{From: All().From, To: All().To, Loc: loc},
+			{From: time.Date(2024, 3, 20, 0, 0, 0, 0, loc).UnixMilli(), To: time.Date(2024, 3, 21, 0, 0, 0, 0, loc).UnixMilli(), Loc: loc}, // the first
+			{From: time.Date(1989, 1, 1, 0, 0, 0, 0, loc).UnixMilli(), To: time.Date(2000, 1, 1, 0, 0, 0, 0, loc).UnixMilli(), Loc: loc},   // the second
+			{From: time.Date(2001, 1, 1, 0, 0, 0, 0, loc).UnixMilli(), To: time.Date(2024, 3, 20, 17, 7, 3, 0, loc).UnixMilli(), Loc: loc}, // neither
+		} {
+			q := Query{Range: r}
+			if got, want := a.DailyActive(q), w.referenceDaily(q); !slices.Equal(got, want) {
+				t.Fatalf("%s [%d, %d): %d days, want %d", loc, r.From, r.To, len(got), len(want))
+			}
 		}
+	}
+}
+
+// TestCutBucketEdges: sessions on and next to the edges of a range that
+// cuts a bucket at each end are each counted by exactly one of the
+// buckets and the look at the cut buckets' sessions.
+func TestCutBucketEdges(t *testing.T) {
+	base := time.Date(2024, 3, 20, 10, 0, 0, 0, time.UTC).UnixMilli()
+	from, to := base+7*60_000, base+5*hourMs+3*60_000 // cut buckets: [10:00, 10:15) and [15:00, 15:15)
+	w := &world{}
+	for i, start := range []int64{
+		from - 1, from, from + 1, base + BucketMs - 1, base + BucketMs, // around the first cut
+		base + 5*hourMs - 1, base + 5*hourMs, base + 5*hourMs + 1, to - 1, to, to + 1, // around the last
+	} {
+		id := uuid.UUID{byte(i + 1)}
+		s := session.New(id, "ann", start)
+		w.recs = append(w.recs, event.Record{Kind: event.Start, User: "ann", Session: id, At: start})
+		if _, err := s.Apply(event.End, start+int64(i+1)*60_000); err != nil {
+			t.Fatal(err)
+		}
+		w.recs = append(w.recs, event.Record{Kind: event.End, User: "ann", Session: id, At: start + int64(i+1)*60_000})
+		w.sessions = append(w.sessions, s)
+	}
+	a := w.app(t)
+	q := Query{Range: Range{From: from, To: to, Loc: time.UTC}}
+	if got, want := a.Starts(q), w.reference(q); !equalStarts(got, want) {
+		t.Errorf("Starts\n got %+v\nwant %+v", summaryOf(got), summaryOf(want))
+	}
+	if got, want := a.DailyActive(q), w.referenceDaily(q); !slices.Equal(got, want) {
+		t.Errorf("DailyActive\n got %v\nwant %v", got, want)
 	}
 }

@@ -58,6 +58,28 @@ func BenchmarkStarts(b *testing.B) {
 				_ = a.DailyActive(Query{Range: All()})
 			}
 		})
+		// A week of the 30 days, from dates in Berlin (whole buckets), and
+		// between instants that cut a bucket at each end.
+		base := time.Date(2024, 3, 1, 0, 0, 0, 0, berlin).UnixMilli()
+		week := Range{From: base + 20*dayMs, To: base + 27*dayMs, Loc: berlin}
+		cut := Range{From: week.From + 7*60_000 + 3, To: week.To - 7*60_000, Loc: berlin}
+		for _, r := range []struct {
+			name string
+			r    Range
+		}{{"week", week}, {"week-cut", cut}} {
+			b.Run(fmt.Sprintf("sessions=%d/daily-%s", n, r.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					_ = a.DailyActive(Query{Range: r.r})
+				}
+			})
+			b.Run(fmt.Sprintf("sessions=%d/starts-%s", n, r.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					_ = a.Starts(Query{Range: r.r})
+				}
+			})
+		}
 	}
 }
 

@@ -157,7 +157,7 @@ func sameCounters(a, b *Aggregate) bool {
 	busy := func(g *Aggregate) map[int64]cell {
 		m := map[int64]cell{}
 		g.eachCell(math.MinInt64, math.MaxInt64, func(ms int64, c *cell) {
-			if *c != (cell{}) {
+			if !reflect.DeepEqual(*c, cell{}) {
 				m[ms] = *c
 			}
 		})
