@@ -20,15 +20,6 @@ func All() Range { return Range{From: math.MinInt64, To: math.MaxInt64, Loc: tim
 // Bounded reports whether the range has a lower or an upper bound.
 func (r Range) Bounded() bool { return r.From != math.MinInt64 || r.To != math.MaxInt64 }
 
-// aligned reports whether both bounds fall on bucket edges, so that the
-// buckets answer the range exactly.
-func (r Range) aligned() bool {
-	edge := func(ms int64) bool {
-		return ms == math.MinInt64 || ms == math.MaxInt64 || ms%BucketMs == 0
-	}
-	return edge(r.From) && edge(r.To)
-}
-
 // inner returns the part of r that is whole buckets, and whether it has
 // any: the rest of r is the buckets it cuts at either end.
 func (r Range) inner() (Range, bool) {
@@ -316,7 +307,7 @@ type Starts struct {
 }
 
 // Starts sums the start-based counters of the buckets in r. r must be
-// bucket-aligned (see Range); the caller scans sessions otherwise.
+// bucket-aligned (see Range.inner); the caller adds the sessions of cut buckets.
 // ok is false when r's zone is off the 15-minute grid in the buckets'
 // span (see zoneClock.odd): the caller must then look at the sessions.
 func (a *Aggregate) Starts(r Range) (st Starts, ok bool) {
