@@ -79,7 +79,7 @@ func writeBenchLog(b *testing.B, dir string, n, batch int) int64 {
 		for range batch {
 			buf = appendFrame(buf, seed, typeRecord, p)
 		}
-		buf = appendCommit(buf, seed, uint64(seq+batch-1), batch, len(buf)-start)
+		buf = appendCommit(buf, seed, uint64(seq+batch-1), batch, len(buf)-start, int64(start))
 	}
 	must(b, os.WriteFile(filepath.Join(dir, segmentName(1)), buf, 0o600))
 	return int64(len(buf))

@@ -62,6 +62,8 @@ func (w *window) fill(keep, end int64) error {
 type decoder struct {
 	win        window
 	seed       uint32
+	version    uint32
+	commitLen  int // body length of a commit frame in this version
 	maxRecord  int
 	batchLimit int64
 }
@@ -85,7 +87,7 @@ func (d *decoder) frame(keep, off int64) (frame, error) {
 	switch {
 	case typ == 0:
 		return frame{}, invalidf("zero frame (unwritten or zeroed space)")
-	case typ == typeCommit && n != commitBodyLen:
+	case typ == typeCommit && n != d.commitLen:
 		return frame{}, invalidf("commit frame length %d", n)
 	case n > d.maxRecord:
 		return frame{}, invalidf("frame length %d above the record limit %d", n, d.maxRecord)
@@ -162,15 +164,20 @@ func (d *decoder) payloads(b batch) ([]byte, error) {
 }
 
 // validBatchAfter says whether a complete, valid batch starts at or after
-// from: it looks for commit frames with a good checksum and parses the batch
-// each one closes. Cost: one 8-byte look per 8 bytes plus the batches found.
-func (d *decoder) validBatchAfter(from int64) (bool, error) {
-	for p := from; p+commitFrameLen <= d.win.size; p += 8 {
+// from, and the largest synced offset such batches state: it looks for
+// commit frames with a good checksum and parses the batch each one closes.
+// It stops early once the answer cannot change (any batch in version 1, an
+// offset beyond from in version 2). Cost: one 8-byte look per 8 bytes plus
+// the batches found.
+func (d *decoder) validBatchAfter(from int64) (found bool, synced int64, err error) {
+	word := uint32(d.commitLen) | typeCommit<<24
+	frameLen := int64(frameHeaderLen + d.commitLen)
+	for p := from; p+frameLen <= d.win.size; p += 8 {
 		h, err := d.win.view(p, p, frameHeaderLen)
 		if err != nil {
-			return false, err
+			return found, synced, err
 		}
-		if binary.LittleEndian.Uint32(h[4:]) != commitBodyLen|typeCommit<<24 {
+		if binary.LittleEndian.Uint32(h[4:]) != word {
 			continue
 		}
 		f, err := d.frame(p, p)
@@ -182,13 +189,16 @@ func (d *decoder) validBatchAfter(from int64) (bool, error) {
 		if c.batchBytes <= 0 || c.batchBytes%8 != 0 || start < from {
 			continue
 		}
-		if b, err := d.batch(start, nil); err == nil && b.end == p+commitFrameLen {
-			return true, nil
+		if b, err := d.batch(start, nil); err == nil && b.end == p+frameLen {
+			found, synced = true, max(synced, c.synced)
+			if d.version == version1 || synced > from {
+				return found, synced, nil
+			}
 		} else if err != nil && !isInvalid(err) {
-			return false, err
+			return found, synced, err
 		}
 	}
-	return false, nil
+	return found, synced, nil
 }
 
 // isInvalid says whether err is frame damage rather than an I/O error.
@@ -207,6 +217,7 @@ func asInvalid(err error) *invalid {
 // segScan is what scanning one segment found.
 type segScan struct {
 	seed     uint32
+	version  uint32
 	records  uint64
 	validEnd int64   // offset after the last valid batch
 	size     int64   // file size
@@ -225,9 +236,13 @@ func scanSegment(r io.ReaderAt, size int64, path string, first uint64, maxRecord
 	if err != nil {
 		return sc, err
 	}
-	hfirst, seed, err := parseHeader(h)
+	hfirst, seed, version, err := parseHeader(h)
 	if err != nil {
 		return sc, located(path, 0, err)
+	}
+	d.version, d.commitLen, sc.version = version, commitBodyLen, version
+	if version == version1 {
+		d.commitLen = commitBodyLenV1
 	}
 	if hfirst != first {
 		return sc, &CorruptError{File: path, Offset: 0, Reason: fmt.Sprintf("header says first sequence %d, name says %d", hfirst, first)}
@@ -257,7 +272,7 @@ func (d *decoder) records(first uint64, visit func(uint64, []byte) error, sc *se
 		}
 		recs = b.recs
 		if want := seq + uint64(len(b.recs)) - 1; b.commit.lastSeq != want {
-			return pos, &invalid{reason: fmt.Sprintf("commit says last sequence %d, expected %d", b.commit.lastSeq, want)}, nil
+			return pos, &invalid{reason: fmt.Sprintf("commit says last sequence %d, expected %d", b.commit.lastSeq, want), whole: true}, nil
 		}
 		if err := d.deliver(b, seq, visit); err != nil {
 			return pos, nil, err
@@ -287,19 +302,30 @@ func (d *decoder) deliver(b batch, seq uint64, visit func(uint64, []byte) error)
 	return nil
 }
 
-// classify decides whether damage at pos is a torn tail or corruption.
+// classify decides whether damage at pos is a torn tail or corruption. In
+// the last segment it is a torn tail when no valid batch follows it, or
+// (version 2) when no batch that follows says that pos had been fsynced:
+// then everything from pos on was written after the last fsync that
+// survived, and a power loss may keep any part of such bytes and lose
+// another (acknowledged under SyncEverySec or SyncNo, never under
+// SyncAlways, whose every batch states the fsync of the one before). An
+// intact batch with the wrong sequence is never a torn tail.
 func (d *decoder) classify(path string, pos int64, bad *invalid, last bool, sc *segScan) error {
 	if !last {
 		return &CorruptError{File: path, Offset: pos, Reason: bad.reason + " (not the last segment)"}
 	}
-	more, err := d.validBatchAfter(pos)
+	more, synced, err := d.validBatchAfter(pos)
 	if err != nil {
 		return err
 	}
-	if more {
+	if more && (d.version == version1 || synced > pos || bad.whole) {
 		return &CorruptError{File: path, Offset: pos, Reason: bad.reason + " (valid batches follow)"}
 	}
-	sc.torn = &Damage{File: path, Offset: pos, Size: d.win.size, Reason: bad.reason}
+	reason := bad.reason
+	if more {
+		reason += " (valid batches follow, all written after the last fsync)"
+	}
+	sc.torn = &Damage{File: path, Offset: pos, Size: d.win.size, Reason: reason}
 	return nil
 }
 

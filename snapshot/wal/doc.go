@@ -41,7 +41,7 @@
 //	segment header, 32 bytes
 //	+----------------------+---------+--------+----------------+----------------+--------+
 //	| magic                | version | flags  | first sequence | CRC of bytes   | zero   |
-//	| "SSWAL\r\n\x1a"      | = 1     | = 0    |                | 0 to 23        |        |
+//	| "SSWAL\r\n\x1a"      | = 2     | = 0    |                | 0 to 23        |        |
 //	| 8 bytes              | uint32  | uint32 | uint64         | uint32         | uint32 |
 //	+----------------------+---------+--------+----------------+----------------+--------+
 //	 0                      8         12       16               24               28       32
@@ -58,11 +58,17 @@
 //	never reads as a frame.
 //
 //	type 1, record: the body is the payload (at most MaxRecordBytes).
-//	type 2, commit: closes a batch; body of 16 bytes:
-//	+---------------------------+----------------+------------------------+
-//	| sequence of the last      | records in the | bytes of the batch's   |
-//	| record of the batch uint64| batch uint32   | record frames uint32   |
-//	+---------------------------+----------------+------------------------+
+//	type 2, commit: closes a batch; body of 24 bytes:
+//	+---------------------------+----------------+------------------------+------------------------+
+//	| sequence of the last      | records in the | bytes of the batch's   | synced: bytes of this  |
+//	| record of the batch uint64| batch uint32   | record frames uint32   | segment fsynced before |
+//	|                           |                |                        | the batch was written  |
+//	|                           |                |                        | uint64                 |
+//	+---------------------------+----------------+------------------------+------------------------+
+//
+// Version 1 had no synced field (a commit body of 16 bytes). Such segments
+// are still read, and a version 1 segment that is the last one goes on
+// taking version 1 commits; new segments are version 2.
 //
 //	segment = header, then batches; batch = record frame x N (N >= 1), commit frame
 //
@@ -85,12 +91,18 @@
 //   - The last segment may end in a torn tail: bytes from the first invalid
 //     batch on (cut header or body, zero-filled or preallocated space, a
 //     zeroed sector, a bad checksum) with no complete valid batch after
-//     them. Such a tail was never acknowledged under SyncAlways. Open copies
+//     them, or (version 2) with valid batches after them none of which
+//     states, in its synced field, that the damaged bytes had been
+//     fsynced. Both were written after the last fsync: a power loss may
+//     keep some such bytes and lose earlier ones (SyncEverySec, SyncNo),
+//     and under SyncAlways such bytes were never acknowledged. Open copies
 //     the segment to a .broken file, truncates it at the last valid batch,
 //     fsyncs it and logs a warning.
-//   - Any other damage — in a segment that is not the last, or with a valid
-//     batch after it — is a *CorruptError naming file and offset (wrapping
-//     ErrCorrupt), and nothing on disk is changed. Only Repair cuts it.
+//   - Any other damage — in a segment that is not the last, before a valid
+//     batch that states it was fsynced (or, in version 1, before any valid
+//     batch), or an intact batch with the wrong sequence — is a
+//     *CorruptError naming file and offset (wrapping ErrCorrupt), and
+//     nothing on disk is changed. Only Repair cuts it.
 //   - An unknown format version or frame type (with a valid checksum) is an
 //     error wrapping ErrFormat.
 //   - Records <= after are skipped (a snapshot taken before the log was

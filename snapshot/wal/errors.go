@@ -50,7 +50,12 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 
 // invalid is a frame or batch that does not parse; scanning turns it into a
 // torn tail or a CorruptError.
-type invalid struct{ reason string }
+type invalid struct {
+	reason string
+	// whole: the batch is intact (checksums, lengths) but states the
+	// wrong sequence, which no interrupted write produces.
+	whole bool
+}
 
 func (e *invalid) Error() string { return e.reason }
 

@@ -8,11 +8,15 @@ import (
 // The format; doc.go draws it.
 const (
 	segmentMagic   = "SSWAL\r\n\x1a"
-	formatVersion  = 1
+	formatVersion  = 2
 	headerLen      = 32
 	frameHeaderLen = 8
-	commitBodyLen  = 16
+	commitBodyLen  = 24
 	commitFrameLen = frameHeaderLen + commitBodyLen
+	// Version 1 segments, still read, have commits without the synced
+	// offset.
+	version1        = 1
+	commitBodyLenV1 = 16
 	// maxFrameBody is the largest payload the 24-bit length can hold.
 	maxFrameBody = 1<<24 - 1
 	// minBatchLimit is the least record bytes a batch may hold.
@@ -51,26 +55,27 @@ func appendHeader(dst []byte, first uint64) ([]byte, uint32) {
 	return dst, sum
 }
 
-// parseHeader checks a segment header and returns its first sequence and
-// checksum. Damage is an *invalid; an unknown version or flag wraps ErrFormat.
-func parseHeader(h []byte) (first uint64, seed uint32, err error) {
+// parseHeader checks a segment header and returns its first sequence,
+// checksum and format version. Damage is an *invalid; an unknown version or
+// flag wraps ErrFormat.
+func parseHeader(h []byte) (first uint64, seed uint32, version uint32, err error) {
 	if len(h) < headerLen {
-		return 0, 0, invalidf("segment header cut short (%d bytes)", len(h))
+		return 0, 0, 0, invalidf("segment header cut short (%d bytes)", len(h))
 	}
 	if string(h[:8]) != segmentMagic {
-		return 0, 0, invalidf("bad segment magic %q", h[:8])
+		return 0, 0, 0, invalidf("bad segment magic %q", h[:8])
 	}
 	seed = binary.LittleEndian.Uint32(h[24:])
 	if crc(0, h[:24]) != seed || binary.LittleEndian.Uint32(h[28:]) != 0 {
-		return 0, 0, invalidf("segment header checksum mismatch")
+		return 0, 0, 0, invalidf("segment header checksum mismatch")
 	}
-	if v := binary.LittleEndian.Uint32(h[8:]); v != formatVersion {
-		return 0, 0, formatErr("segment format version %d (this program reads %d)", v, formatVersion)
+	if version = binary.LittleEndian.Uint32(h[8:]); version != formatVersion && version != version1 {
+		return 0, 0, 0, formatErr("segment format version %d (this program reads %d and %d)", version, version1, formatVersion)
 	}
 	if fl := binary.LittleEndian.Uint32(h[12:]); fl != 0 {
-		return 0, 0, formatErr("segment flags %#x", fl)
+		return 0, 0, 0, formatErr("segment flags %#x", fl)
 	}
-	return binary.LittleEndian.Uint64(h[16:]), seed, nil
+	return binary.LittleEndian.Uint64(h[16:]), seed, version, nil
 }
 
 // appendFrame appends one frame: header, payload, zero padding.
@@ -92,13 +97,21 @@ func appendFrame(dst []byte, seed uint32, typ byte, payload []byte) []byte {
 }
 
 // appendCommit appends the commit frame of a batch of count records, the
-// last being lastSeq, whose record frames take batchBytes bytes.
-func appendCommit(dst []byte, seed uint32, lastSeq uint64, count, batchBytes int) []byte {
+// last being lastSeq, whose record frames take batchBytes bytes, written
+// when the segment's first synced bytes were known to be fsynced.
+func appendCommit(dst []byte, seed uint32, lastSeq uint64, count, batchBytes int, synced int64) []byte {
 	var body [commitBodyLen]byte
 	binary.LittleEndian.PutUint64(body[0:], lastSeq)
 	binary.LittleEndian.PutUint32(body[8:], uint32(count))
 	binary.LittleEndian.PutUint32(body[12:], uint32(batchBytes))
+	binary.LittleEndian.PutUint64(body[16:], uint64(synced))
 	return appendFrame(dst, seed, typeCommit, body[:])
+}
+
+// appendCommitV1 appends a commit frame of format version 1 (no synced
+// offset), for a segment begun in that version.
+func appendCommitV1(dst []byte, seed uint32, lastSeq uint64, count, batchBytes int) []byte {
+	return appendFrame(dst, seed, typeCommit, appendCommit(nil, 0, lastSeq, count, batchBytes, 0)[frameHeaderLen:frameHeaderLen+commitBodyLenV1])
 }
 
 // commit is a parsed commit frame body.
@@ -106,12 +119,17 @@ type commit struct {
 	lastSeq    uint64
 	count      int
 	batchBytes int64
+	synced     int64 // 0 in version 1
 }
 
 func parseCommit(body []byte) commit {
-	return commit{
+	c := commit{
 		lastSeq:    binary.LittleEndian.Uint64(body[0:]),
 		count:      int(binary.LittleEndian.Uint32(body[8:])),
 		batchBytes: int64(binary.LittleEndian.Uint32(body[12:])),
 	}
+	if len(body) >= commitBodyLen {
+		c.synced = int64(min(binary.LittleEndian.Uint64(body[16:]), 1<<62))
+	}
+	return c
 }

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,6 +48,57 @@ func TestGolden(t *testing.T) {
 	equalRecs(t, reopen(t, opts(fresh, SyncAlways), 0), wantRecs)
 }
 
+// TestGoldenVersion1: a segment written by the format's version 1 (before
+// commits stated the synced offset) opens, and appends go on in version 1
+// in it, so that the segment reads back whole.
+func TestGoldenVersion1(t *testing.T) {
+	v1, err := os.ReadFile(filepath.Join("testdata", "golden", "v1", seg1))
+	must(t, err)
+	if v := binary.LittleEndian.Uint32(v1[8:]); v != version1 {
+		t.Fatalf("the version 1 golden file says version %d", v)
+	}
+	fsys := faultfs.New()
+	writeFiles(t, fsys, testDir, map[string][]byte{seg1: v1})
+	o := opts(fsys, SyncAlways)
+	l, recs := open(t, o, 0)
+	want := []rec{{1, ""}, {2, "a"}, {3, "hello, world"}, {4, strings.Repeat("é", 10)}}
+	equalRecs(t, recs, want)
+	seq, err := l.Append([]byte("after the upgrade"))
+	must(t, err)
+	must(t, l.Close())
+	equalRecs(t, reopen(t, o, 0), append(want, rec{seq, "after the upgrade"}))
+	got := []byte(folder(t, fsys, testDir)[seg1])
+	if !bytes.HasPrefix(got, v1) || binary.LittleEndian.Uint32(got[8:]) != version1 {
+		t.Fatal("the version 1 segment was rewritten")
+	}
+	if rep, err := Verify(fsys, testDir); err != nil || rep.Torn != nil || rep.Records != 5 {
+		t.Fatalf("Verify: %+v, %v", rep, err)
+	}
+	// In version 1, damage with valid batches after it is corruption.
+	writeFiles(t, fsys, testDir, map[string][]byte{seg1: flip(got, headerLen+frameHeaderLen)})
+	if _, err := Open(o, 0, nil); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("err = %v, want ErrCorrupt", err)
+	}
+}
+
+// segV1 is seg in format version 1: commits without the synced offset.
+func segV1(first uint64, batches ...[]string) []byte {
+	b, _ := appendHeader(nil, first)
+	binary.LittleEndian.PutUint32(b[8:], version1)
+	seed := crc(0, b[:24])
+	binary.LittleEndian.PutUint32(b[24:], seed)
+	seq := first
+	for _, recs := range batches {
+		start := len(b)
+		for _, r := range recs {
+			b = appendFrame(b, seed, typeRecord, []byte(r))
+		}
+		seq += uint64(len(recs))
+		b = appendCommitV1(b, seed, seq-1, len(recs), len(b)-start)
+	}
+	return b
+}
+
 // fuzzSeeds are segment files for the seed corpus.
 func fuzzSeeds() map[string][]byte {
 	big, bigStart := bigLast()
@@ -62,6 +114,7 @@ func fuzzSeeds() map[string][]byte {
 		"absurd-length":   setWord(full, offs[1], maxFrameBody|typeRecord<<24),
 		"unknown-type":    unknownType(),
 		"newer-version":   badVersion(),
+		"version-1":       segV1(1, []string{"a", "b"}, []string{"c"}),
 		"wrong-commit":    wrongCommitSeq(),
 		"header-mismatch": seg(7, []string{"a"}),
 	}

@@ -112,7 +112,7 @@ func seg(first uint64, batches ...[]string) []byte {
 			b = appendFrame(b, seed, typeRecord, []byte(r))
 		}
 		seq += uint64(len(recs))
-		b = appendCommit(b, seed, seq-1, len(recs), len(b)-start)
+		b = appendCommit(b, seed, seq-1, len(recs), len(b)-start, int64(start)) // as SyncAlways writes
 	}
 	return b
 }

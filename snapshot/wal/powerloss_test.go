@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -197,5 +198,112 @@ func TestPowerLossEveryMode(t *testing.T) {
 			}
 			equalRecs(t, got, wantRecs(1, len(got)))
 		})
+	}
+}
+
+// holeKeep returns a PowerLossWith function that keeps every file's
+// written bytes but loses one random sector of those written since the
+// last fsync (zeroed, as a disk that wrote later sectors first leaves it),
+// sometimes also cutting the tail at a random point after the hole.
+func holeKeep(rng *rand.Rand) func(name string, synced, written []byte) []byte {
+	return func(_ string, synced, written []byte) []byte {
+		if len(written) <= len(synced) || !bytes.HasPrefix(written, synced) {
+			return synced
+		}
+		s := (len(synced) + rng.IntN(len(written)-len(synced))) / 512 * 512
+		data := written
+		if rng.IntN(2) == 0 {
+			data = written[:max(len(synced), s+rng.IntN(len(written)-s)+1)]
+		}
+		lo := max(s, len(synced))
+		clear(data[lo:max(lo, min(s+512, len(data)))])
+		return data
+	}
+}
+
+// TestPowerLossHoles: under SyncEverySec and SyncNo a power loss may keep
+// bytes written after the last fsync and lose earlier ones (a hole with
+// valid batches after it). The folder must still open on its own, keeping
+// every record written before the last fsync that returned, and nothing
+// else than acknowledged records, each with its sequence.
+func TestPowerLossHoles(t *testing.T) {
+	seeds := 60
+	if testing.Short() {
+		seeds = 10
+	}
+	holes := 0
+	for _, mode := range []SyncMode{SyncEverySec, SyncNo} {
+		for seed := range seeds {
+			rng := rand.New(rand.NewPCG(uint64(seed), 26))
+			fsys := faultfs.New()
+			o := opts(fsys.Process(), mode)
+			o.SegmentBytes = int64(4096 + rng.IntN(16384))
+			l, _ := open(t, o, 0)
+			acked, durable := map[uint64]string{}, uint64(0)
+			for i := range 100 + rng.IntN(400) {
+				p := fmt.Sprintf("s%d-%d", seed, i)
+				seq, err := l.Append([]byte(p))
+				must(t, err)
+				acked[seq] = p
+				if rng.IntN(40) == 0 { // now and then, as the timed fsync does
+					must(t, l.Sync())
+					durable = seq
+				}
+			}
+			fsys.PowerLossWith(holeKeep(rng))
+			l.Close()
+			o.FS = fsys.Process()
+			what := fmt.Sprintf("%s seed %d", mode, seed)
+			rep, err := Verify(o.FS, testDir)
+			if err != nil {
+				t.Fatalf("%s: Verify: %v", what, err)
+			}
+			if rep.Torn != nil && strings.Contains(rep.Torn.Reason, "after the last fsync") {
+				holes++
+			}
+			var c collector
+			l, err = Open(o, 0, c.fn)
+			if err != nil {
+				t.Fatalf("%s: the folder does not open: %v", what, err)
+			}
+			must(t, l.Close())
+			if uint64(len(c.recs)) < durable {
+				t.Fatalf("%s: %d records recovered, but %d were fsynced", what, len(c.recs), durable)
+			}
+			for i, r := range c.recs {
+				if r.seq != uint64(i+1) || acked[r.seq] != r.payload {
+					t.Fatalf("%s: recovered %v, acknowledged %q", what, r, acked[r.seq])
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d power losses left a hole before valid batches", holes, 2*seeds)
+	if holes == 0 {
+		t.Fatal("the test no longer makes holes before valid batches")
+	}
+}
+
+// TestHoleInSyncedBytesIsCorrupt: damage that a later batch states was
+// fsynced is not a torn tail, even in the last segment under SyncEverySec:
+// Open refuses it and changes nothing.
+func TestHoleInSyncedBytesIsCorrupt(t *testing.T) {
+	fsys := faultfs.New()
+	o := opts(fsys.Process(), SyncEverySec)
+	l, _ := open(t, o, 0)
+	appendRange(t, l, 1, 10)
+	must(t, l.Sync())
+	appendRange(t, l, 11, 12) // its commit states that records 1 to 10 are fsynced
+	must(t, l.Close())
+	files := folder(t, fsys, testDir)
+	data := []byte(files[seg1])
+	data[headerLen+frameHeaderLen] ^= 0xff // in the first record
+	writeFiles(t, fsys, testDir, map[string][]byte{seg1: data})
+	_, err := Open(o, 0, nil)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Offset != headerLen {
+		t.Fatalf("err = %v, want a CorruptError at offset %d", err, headerLen)
+	}
+	if got := folder(t, fsys, testDir)[seg1]; got != string(data) {
+		t.Fatal("Open changed the segment it refused")
 	}
 }

@@ -51,14 +51,14 @@ func setWord(b []byte, off int64, word uint32) []byte {
 func unknownType() []byte {
 	b, seed := appendHeader(nil, 1)
 	b = appendFrame(b, seed, typeRecord, []byte("one"))
-	b = appendCommit(b, seed, 1, 1, frameLen(3))
+	b = appendCommit(b, seed, 1, 1, frameLen(3), headerLen)
 	return appendFrame(b, seed, 9, []byte("future"))
 }
 
-// badVersion is a segment header of version 2 with a valid checksum.
+// badVersion is a segment header of the next version with a valid checksum.
 func badVersion() []byte {
 	b, _ := appendHeader(nil, 1)
-	binary.LittleEndian.PutUint32(b[8:], 2)
+	binary.LittleEndian.PutUint32(b[8:], formatVersion+1)
 	binary.LittleEndian.PutUint32(b[24:], crc(0, b[:24]))
 	return b
 }
@@ -70,7 +70,7 @@ func wrongCommitSeq() []byte {
 	_, seed := appendHeader(nil, 1)
 	start := len(b)
 	b = appendFrame(b, seed, typeRecord, []byte("b"))
-	return appendCommit(b, seed, 7, 1, len(b)-start)
+	return appendCommit(b, seed, 7, 1, len(b)-start, int64(start))
 }
 
 type recoveryCase struct {

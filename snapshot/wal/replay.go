@@ -14,6 +14,9 @@ type segInfo struct {
 	last  uint64 // first-1 when empty
 	seed  uint32
 	size  int64 // valid bytes
+	// version is the segment's format version; a segment goes on in the
+	// version it was started in.
+	version uint32
 }
 
 func (s segInfo) records() uint64 { return s.last + 1 - s.first }
@@ -98,7 +101,7 @@ func (rp *replay) segment(sf segFile, last bool) error {
 		return err
 	}
 	rp.torn = sc.torn
-	rp.segs = append(rp.segs, segInfo{name: sf.name, first: sf.first, last: sf.first + sc.records - 1, seed: sc.seed, size: sc.validEnd})
+	rp.segs = append(rp.segs, segInfo{name: sf.name, first: sf.first, last: sf.first + sc.records - 1, seed: sc.seed, size: sc.validEnd, version: sc.version})
 	return nil
 }
 

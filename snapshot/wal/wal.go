@@ -44,6 +44,10 @@ type Log struct {
 	lastSeq atomic.Uint64
 	written atomic.Uint64 // bytes written, ever
 	synced  atomic.Uint64 // value of written at the last successful fsync
+	// Of the active segment: its bytes written (the leader's size, for
+	// Sync), and how many of them are known fsynced, which every commit
+	// states (see doc.go).
+	activeSize, syncedOff atomic.Int64
 
 	// fileMu: the leader Locks it to swap or close active; Sync RLocks it.
 	fileMu sync.RWMutex
@@ -52,6 +56,7 @@ type Log struct {
 	seed       uint32 // checksum seed of the active segment
 	size       int64  // bytes in the active segment
 	first      uint64 // first sequence of the active segment
+	v1         bool   // the active segment is of format version 1
 	buf        []byte
 	taken      []*request
 	warnedDisk bool
@@ -144,7 +149,9 @@ func (l *Log) startEmpty(first uint64) error {
 		return err
 	}
 	l.active, l.seed, l.size, l.first = f, seed, headerLen, first
-	l.segs = []segInfo{{name: segmentName(first), first: first, last: first - 1, seed: seed, size: headerLen}}
+	l.activeSize.Store(headerLen)
+	l.syncedOff.Store(headerLen) // createSegment fsynced the header
+	l.segs = []segInfo{{name: segmentName(first), first: first, last: first - 1, seed: seed, size: headerLen, version: formatVersion}}
 	l.lastSeq.Store(first - 1)
 	return nil
 }
@@ -158,10 +165,12 @@ func (l *Log) openLast() error {
 	if err != nil {
 		return fmt.Errorf("wal: open %s: %w", path, err)
 	}
-	l.active, l.seed, l.size, l.first = f, s.seed, s.size, s.first
+	l.active, l.seed, l.size, l.first, l.v1 = f, s.seed, s.size, s.first, s.version == version1
 	if err := l.fsync(f); err != nil {
 		return fmt.Errorf("wal: fsync %s: %w", path, err)
 	}
+	l.activeSize.Store(s.size)
+	l.syncedOff.Store(s.size)
 	return nil
 }
 
@@ -257,12 +266,19 @@ func (l *Log) Sync() error {
 	if l.active == nil {
 		return ErrClosed
 	}
-	w := l.written.Load()
+	w, size := l.written.Load(), l.activeSize.Load()
 	if err := l.fsync(l.active); err != nil {
 		return l.setFailed(err)
 	}
 	l.markSynced(w)
+	raise(&l.syncedOff, size)
 	return nil
+}
+
+// raise sets v to at least n.
+func raise(v *atomic.Int64, n int64) {
+	for o := v.Load(); o < n && !v.CompareAndSwap(o, n); o = v.Load() {
+	}
 }
 
 // syncLoop fsyncs about once a second when something was written.

@@ -158,18 +158,24 @@ func (l *Log) writeBatch(batch []*request) error {
 	for _, r := range batch {
 		buf = appendFrame(buf, l.seed, typeRecord, r.payload)
 	}
-	buf = appendCommit(buf, l.seed, first+uint64(len(batch))-1, len(batch), len(buf))
+	if l.v1 {
+		buf = appendCommitV1(buf, l.seed, first+uint64(len(batch))-1, len(batch), len(buf))
+	} else {
+		buf = appendCommit(buf, l.seed, first+uint64(len(batch))-1, len(batch), len(buf), l.syncedOff.Load())
+	}
 	l.buf = buf
 	if n, err := l.active.Write(buf); err != nil {
 		return l.writeFailed(n, err)
 	}
 	l.size += int64(len(buf))
+	l.activeSize.Store(l.size)
 	written := l.written.Add(uint64(len(buf)))
 	if l.opts.Sync == SyncAlways {
 		if err := l.fsync(l.active); err != nil {
 			return l.setFailed(err)
 		}
 		l.markSynced(written)
+		raise(&l.syncedOff, l.size)
 	}
 	for i, r := range batch {
 		r.seq = first + uint64(i)
@@ -255,14 +261,16 @@ func (l *Log) switchTo(first uint64) error {
 	}
 	l.fileMu.Lock()
 	old := l.active
-	l.active, l.seed, l.size, l.first = f, seed, headerLen, first
+	l.active, l.seed, l.size, l.first, l.v1 = f, seed, headerLen, first, false
+	l.activeSize.Store(headerLen)
+	l.syncedOff.Store(headerLen) // createSegment fsynced the header
 	l.fileMu.Unlock()
 	if err := old.Close(); err != nil {
 		l.log.Warn("wal: close of a sealed segment failed", "err", err)
 	}
 	l.segMu.Lock()
 	l.segs[len(l.segs)-1].last = l.lastSeq.Load()
-	l.segs = append(l.segs, segInfo{name: segmentName(first), first: first, last: first - 1, seed: seed, size: headerLen})
+	l.segs = append(l.segs, segInfo{name: segmentName(first), first: first, last: first - 1, seed: seed, size: headerLen, version: formatVersion})
 	l.segMu.Unlock()
 	return nil
 }
