@@ -251,8 +251,9 @@ func (a *App) selected(q Query, after *Cursor) iter.Seq[*session.Session] {
 }
 
 // Starts answers the start-based figures (heatmap, most-active, stats,
-// summary) of q: from the live buckets for all users on bucket edges, else
-// by looking at each selected session.
+// summary) of q: for all users from the live buckets (and the sessions of
+// the buckets the range cuts), for one user by looking at each of that
+// user's selected sessions.
 func (a *App) Starts(q Query) Starts {
 	if q.User == "" {
 		if in, ok := q.Range.inner(); ok {
@@ -337,13 +338,9 @@ func (a *App) Pages(q Query) []PageStat {
 	var out []PageStat
 	switch {
 	case q.Range.Bounded():
-		sums := a.rangePages(q)
-		out = make([]PageStat, 0, len(sums))
-		for id, pt := range sums {
-			if pt.Visits > 0 {
-				out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
-			}
-		}
+		a.rangePages(q).each(func(id uint32, pt PageTotal) {
+			out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
+		})
 	case q.User == "":
 		out = make([]PageStat, 0, len(a.pages))
 		for id, pt := range a.pages {
@@ -364,20 +361,17 @@ func (a *App) Pages(q Query) []PageStat {
 // rangePages returns the page totals of the tracks of q, whose range is
 // bounded: for all users from the index by time, for one user from that
 // user's tracks.
-func (a *App) rangePages(q Query) []PageTotal {
-	sums := make([]PageTotal, len(a.pageNames))
+func (a *App) rangePages(q Query) *pageSums {
+	sums := newPageSums(len(a.pageNames))
 	if q.User == "" {
-		a.byTime.sum(a.tracks, q.Range.From, q.Range.To, sums)
+		a.byTime.sum(a.tracks, q.Range.From, q.Range.To, sums.add)
 		return sums
 	}
-	u := a.users[q.User]
-	if u == nil {
-		return nil
-	}
-	for _, i := range u.tracks {
-		if t := a.tracks[i]; q.Range.Contains(t.at) {
-			sums[t.page].Visits++
-			sums[t.page].Ms += t.ms
+	if u := a.users[q.User]; u != nil {
+		for _, i := range u.tracks {
+			if t := a.tracks[i]; q.Range.Contains(t.at) {
+				sums.add(t.page, PageTotal{Visits: 1, Ms: t.ms})
+			}
 		}
 	}
 	return sums

@@ -7,10 +7,10 @@ import "slices"
 // 15-minute bucket, and the tracks of each bucket for a range that cuts
 // one. Zone offsets are multiples of 15 minutes, so a local day is whole
 // buckets: a range of local days reads at most 2 × 95 buckets and the
-// days between them. Over 1M tracks in 30 days (BenchmarkPages), a week of
-// all users takes 6.3 µs (43.6 µs in a zone at +05:30) where scanning every
-// track took 2.8 ms; it costs 17 B more heap per track (45 instead of 28,
-// the user's track list included).
+// days between them. Over 1M tracks on 50 pages in 30 days
+// (BenchmarkPages), a week of all users takes 8.1 µs (49.6 µs in a zone at
+// +05:30) where scanning every track took 2.8 ms; it costs 17 B more heap
+// per track (45 instead of 28, the user's track list included).
 type pageIndex struct {
 	days    map[int64]*pageDay // by UTC day number
 	dayNums []int64            // the keys of days, sorted
@@ -61,13 +61,12 @@ func (x *pageIndex) add(t track, i int) {
 	b.tracks = append(b.tracks, uint32(i))
 }
 
-// sum adds the totals of the tracks with from <= at < to to sums, indexed
-// by page id.
-func (x *pageIndex) sum(tracks []track, from, to int64, sums []PageTotal) {
+// sum calls add with the totals of the tracks with from <= at < to, a page
+// at a time (the same page may come more than once).
+func (x *pageIndex) sum(tracks []track, from, to int64, add func(page uint32, pt PageTotal)) {
 	addAll := func(m map[uint32]PageTotal) {
 		for page, pt := range m {
-			sums[page].Visits += pt.Visits
-			sums[page].Ms += pt.Ms
+			add(page, pt)
 		}
 	}
 	first, _ := slices.BinarySearch(x.dayNums, floorDiv(from, dayMs))
@@ -93,11 +92,52 @@ func (x *pageIndex) sum(tracks []track, from, to int64, sums []PageTotal) {
 			default: // the range cuts this bucket
 				for _, i := range b.tracks {
 					if t := tracks[i]; t.at >= from && t.at < to {
-						sums[t.page].Visits++
-						sums[t.page].Ms += t.ms
+						add(t.page, PageTotal{Visits: 1, Ms: t.ms})
 					}
 				}
 			}
 		}
+	}
+}
+
+// pageSums adds up page totals: in a slice by page id when the app has few
+// pages (faster), in a map when it has many (a range then costs what it
+// holds, not the app's number of pages).
+type pageSums struct {
+	dense  []PageTotal
+	sparse map[uint32]PageTotal
+}
+
+// denseMax is the most pages for which pageSums uses a slice.
+const denseMax = 4096
+
+func newPageSums(pages int) *pageSums {
+	if pages <= denseMax {
+		return &pageSums{dense: make([]PageTotal, pages)}
+	}
+	return &pageSums{sparse: make(map[uint32]PageTotal)}
+}
+
+func (p *pageSums) add(page uint32, pt PageTotal) {
+	if p.dense != nil {
+		p.dense[page].Visits += pt.Visits
+		p.dense[page].Ms += pt.Ms
+		return
+	}
+	st := p.sparse[page]
+	st.Visits += pt.Visits
+	st.Ms += pt.Ms
+	p.sparse[page] = st
+}
+
+// each calls fn for every page with a visit.
+func (p *pageSums) each(fn func(page uint32, pt PageTotal)) {
+	for page, pt := range p.dense {
+		if pt.Visits > 0 {
+			fn(uint32(page), pt)
+		}
+	}
+	for page, pt := range p.sparse {
+		fn(page, pt)
 	}
 }
