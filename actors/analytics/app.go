@@ -47,7 +47,7 @@ type user struct {
 	id       uint32
 	sessions sessionList
 	pages    map[uint32]*PageTotal
-	tracks   []uint32 // indexes into App.tracks
+	tracks   []uint32 // positions in App.tracks
 }
 
 // App is everything one app's aggregator knows: a copy of every session
@@ -64,7 +64,7 @@ type App struct {
 	pageIdx   map[string]uint32
 	pageNames []string
 	pages     []PageTotal // app totals by page id
-	tracks    []track
+	tracks    trackList
 	byTime    pageIndex // page totals by day and bucket
 }
 
@@ -198,9 +198,10 @@ func (a *App) addTrack(t track) {
 	}
 	pt.Visits++
 	pt.Ms += t.ms
-	u.tracks = append(u.tracks, uint32(len(a.tracks)))
-	a.byTime.add(t, len(a.tracks))
-	a.tracks = append(a.tracks, t)
+	i := uint32(a.tracks.Len())
+	u.tracks = append(u.tracks, i)
+	a.byTime.add(t, i)
+	a.tracks.push(t)
 }
 
 // Sessions is the number of sessions the app has.
@@ -364,12 +365,12 @@ func (a *App) Pages(q Query) []PageStat {
 func (a *App) rangePages(q Query) *pageSums {
 	sums := newPageSums(len(a.pageNames))
 	if q.User == "" {
-		a.byTime.sum(a.tracks, q.Range.From, q.Range.To, sums.add)
+		a.byTime.sum(&a.tracks, q.Range.From, q.Range.To, sums.add)
 		return sums
 	}
 	if u := a.users[q.User]; u != nil {
 		for _, i := range u.tracks {
-			if t := a.tracks[i]; q.Range.Contains(t.at) {
+			if t := a.tracks.at(i); q.Range.Contains(t.at) {
 				sums.add(t.page, PageTotal{Visits: 1, Ms: t.ms})
 			}
 		}

@@ -90,9 +90,9 @@ func (a *App) encode(e *encoder) {
 		a.encodeSession(e, s, prev)
 		prev = s.Start
 	}
-	e.uvarint(uint64(len(a.tracks)))
+	e.uvarint(uint64(a.tracks.Len()))
 	prev = 0
-	for _, t := range a.tracks {
+	for t := range a.tracks.all() {
 		e.varint(t.at - prev)
 		prev = t.at
 		e.uvarint(uint64(t.ms))

@@ -174,3 +174,39 @@ func BenchmarkSessionListAdd(b *testing.B) {
 		})
 	}
 }
+
+func TestTrackList(t *testing.T) {
+	for _, n := range []int{0, 1, 16, 17, trackChunk, trackChunk + 1, 3*trackChunk + 5} {
+		var l trackList
+		for i := range n {
+			l.push(track{at: int64(i), page: uint32(i)})
+		}
+		if l.Len() != n {
+			t.Fatalf("n=%d: Len %d", n, l.Len())
+		}
+		i := 0
+		for tr := range l.all() {
+			if tr.at != int64(i) || l.at(uint32(i)) != tr {
+				t.Fatalf("n=%d: track %d is %+v", n, i, tr)
+			}
+			i++
+		}
+		if i != n {
+			t.Fatalf("n=%d: all() yielded %d", n, i)
+		}
+		for k, c := range l.chunks {
+			if len(c) > trackChunk || (k < len(l.chunks)-1 && len(c) != trackChunk) {
+				t.Fatalf("n=%d: chunk %d holds %d tracks", n, k, len(c))
+			}
+		}
+		seen := 0
+		for range l.all() {
+			if seen++; seen == 2 {
+				break
+			}
+		}
+		if seen != min(n, 2) {
+			t.Fatalf("n=%d: saw %d before stopping", n, seen)
+		}
+	}
+}

@@ -23,7 +23,7 @@ type pageDay struct {
 
 type pageBucket struct {
 	totals map[uint32]PageTotal
-	tracks []uint32 // indexes into App.tracks
+	tracks []uint32 // positions in App.tracks
 }
 
 func addTotal(m map[uint32]PageTotal, page uint32, ms int64) {
@@ -33,8 +33,8 @@ func addTotal(m map[uint32]PageTotal, page uint32, ms int64) {
 	m[page] = pt
 }
 
-// add indexes t, which is App.tracks[i].
-func (x *pageIndex) add(t track, i int) {
+// add indexes t, which is track i of App.tracks.
+func (x *pageIndex) add(t track, i uint32) {
 	dn := floorDiv(t.at, dayMs)
 	d := x.days[dn]
 	if d == nil {
@@ -58,12 +58,12 @@ func (x *pageIndex) add(t track, i int) {
 		d.buckets[bi] = b
 	}
 	addTotal(b.totals, t.page, t.ms)
-	b.tracks = append(b.tracks, uint32(i))
+	b.tracks = append(b.tracks, i)
 }
 
 // sum calls add with the totals of the tracks with from <= at < to, a page
 // at a time (the same page may come more than once).
-func (x *pageIndex) sum(tracks []track, from, to int64, add func(page uint32, pt PageTotal)) {
+func (x *pageIndex) sum(tracks *trackList, from, to int64, add func(page uint32, pt PageTotal)) {
 	addAll := func(m map[uint32]PageTotal) {
 		for page, pt := range m {
 			add(page, pt)
@@ -91,7 +91,7 @@ func (x *pageIndex) sum(tracks []track, from, to int64, add func(page uint32, pt
 				addAll(b.totals)
 			default: // the range cuts this bucket
 				for _, i := range b.tracks {
-					if t := tracks[i]; t.at >= from && t.at < to {
+					if t := tracks.at(i); t.at >= from && t.at < to {
 						add(t.page, PageTotal{Visits: 1, Ms: t.ms})
 					}
 				}

@@ -16,7 +16,7 @@ import (
 // scanPages is the reference: page totals by looking at every track.
 func scanPages(a *App, q Query) []PageStat {
 	sums := map[string]PageTotal{}
-	for _, t := range a.tracks {
+	for t := range a.tracks.all() {
 		if (q.User != "" && a.userNames[t.user] != q.User) || !q.Range.Contains(t.at) {
 			continue
 		}
@@ -86,8 +86,8 @@ func testPagesMatchScan(t *testing.T, pages int) {
 		ranges = append(ranges, Range{From: from, To: to, Loc: time.UTC})
 	}
 	for range 300 { // ends on a track's own time, or one off it, or one off a day
-		from := a.tracks[r.IntN(len(a.tracks))].at + r.Int64N(3) - 1
-		to := a.tracks[r.IntN(len(a.tracks))].at + r.Int64N(3) - 1
+		from := a.tracks.at(uint32(r.IntN(a.tracks.Len()))).at + r.Int64N(3) - 1
+		to := a.tracks.at(uint32(r.IntN(a.tracks.Len()))).at + r.Int64N(3) - 1
 		if r.IntN(3) == 0 {
 			day := floorDiv(from, dayMs) * dayMs
 			from, to = day+r.Int64N(3)-1, day+dayMs*(1+r.Int64N(3))+r.Int64N(3)-1
