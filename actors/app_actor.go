@@ -47,9 +47,7 @@ func (a *appActor) lookup(m *lookupCmd) *lookupReply {
 }
 
 func (a *appActor) sweep(ctx actor.Context, m *sweep) {
-	a.app.Live(func(s *session.Session) {
-		if m.Now-s.LastSeen >= m.TimeoutMs {
-			ctx.Send(a.eng.sessionPID(s.ID), &idleCheck{Now: m.Now, TimeoutMs: m.TimeoutMs})
-		}
+	a.app.Idle(m.Now-m.TimeoutMs, func(s *session.Session) {
+		ctx.Send(a.eng.sessionPID(s.ID), &idleCheck{Now: m.Now, TimeoutMs: m.TimeoutMs})
 	})
 }

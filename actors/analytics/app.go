@@ -66,6 +66,7 @@ type App struct {
 	pages     []PageTotal // app totals by page id
 	tracks    trackList
 	byTime    pageIndex // page totals by day and bucket
+	idle      idleQueue // the live sessions by last seen
 }
 
 // NewApp returns an empty App.
@@ -143,6 +144,7 @@ func (a *App) index(s *session.Session) {
 		a.agg.AddEnd(s.Start, s.ActiveMs())
 	} else {
 		a.live[s.ID] = s
+		a.idle.push(s.LastSeen, s.ID)
 	}
 }
 
@@ -162,6 +164,7 @@ func (a *App) transition(rec *event.Record) error {
 	if s.Status == session.Ended {
 		a.agg.AddEnd(s.Start, s.ActiveMs())
 		delete(a.live, s.ID)
+		a.ended()
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -120,14 +119,7 @@ func testPagesMatchScan(t *testing.T, pages int) {
 // read back, so ranged page totals are the same after a restart.
 func TestPagesIndexSurvivesSnapshot(t *testing.T) {
 	s := buildState(t, 5, 300)
-	var buf bytes.Buffer
-	if err := WriteState(&buf, s); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadState(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := roundTripState(t, s)
 	for _, name := range s.Names() {
 		for _, q := range []Query{
 			{Range: Range{From: 0, To: math.MaxInt64 - 1, Loc: time.UTC}},
