@@ -13,7 +13,7 @@
 //   - an aggregator actor per app owns an analytics.App: a copy of every
 //     session, live counters in 15-minute buckets, the per-user index and
 //     the page totals. Every read of the app is a request to it. It also
-//     sweeps its live sessions for the idle timeout.
+//     finds its sessions idle past the timeout (a queue by last-seen time).
 //
 // The happy path:
 //
