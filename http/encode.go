@@ -8,21 +8,23 @@ import (
 	"github.com/sessionserver/sessionserver/http/isotime"
 )
 
-// The answers of the write endpoints — the hot path — are encoded by hand
-// into the response buffer; everything else goes through encoding/json.
+// Success answers — of the writes (the hot path) and of the analytics reads
+// (encode_reads.go) — are encoded by hand into the response buffer; errors
+// and the token answers go through encoding/json.
 
 // appender is an answer that encodes itself as a JSON object.
 type appender interface {
 	appendJSON(dst []byte) []byte
 }
 
-// writeSuccess writes {"status":"success","message":…,"data":…}, built
-// in a pooled buffer and copied into the response.
-func (s *Server) writeSuccess(ctx *fasthttp.RequestCtx, message string, data appender) {
+// writeSuccess writes {"status":"success","message":…,key:…}, built in a
+// pooled buffer and copied into the response. key is "data" but for the
+// heatmap.
+func (s *Server) writeSuccess(ctx *fasthttp.RequestCtx, message, key string, data appender) {
 	bp := s.bufs.Get().(*[]byte)
 	b := append((*bp)[:0], `{"status":"success","message":`...)
 	b = appendString(b, message)
-	b = append(b, `,"data":`...)
+	b = appendKey(b, false, key)
 	b = data.appendJSON(b)
 	b = append(b, '}')
 	ctx.SetStatusCode(fasthttp.StatusOK)

@@ -175,7 +175,7 @@ func heatmap(c *call) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: "Heatmap data retrieved", Heatmap: renderHeatmap(st)})
+	c.s.writeSuccess(c.ctx, "Heatmap data retrieved", "heatmap_data", (*heatmapAnswer)(st))
 	return nil
 }
 
@@ -212,7 +212,7 @@ func dailyTimeSpent(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok("Daily time spent retrieved", map[string]any{"daily_time": renderDaily(days)})
+	return c.ok("Daily time spent retrieved", dailyAnswer(days))
 }
 
 func (c *call) pages() ([]analytics.PageStat, error) {
@@ -228,7 +228,7 @@ func timeByPage(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok("Time by page retrieved", map[string]any{"page_time": renderPageTime(pages)})
+	return c.ok("Time by page retrieved", pageTimeAnswer(pages))
 }
 
 func pageStats(c *call) error {
@@ -236,7 +236,7 @@ func pageStats(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok("Page statistics retrieved", map[string]any{"page_stats": renderPageStats(pages)})
+	return c.ok("Page statistics retrieved", pageStatsAnswer(pages))
 }
 
 func (c *call) timelinePage() (*timelineResult, error) {
@@ -261,7 +261,7 @@ func timeline(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok("Session timeline retrieved", map[string]any{"timeline": renderTimeline(p.list), "next_cursor": p.next})
+	return c.ok("Session timeline retrieved", &timelineAnswer{Timeline: renderTimeline(p.list), NextCursor: p.next})
 }
 
 func timelineDetail(c *call) error {
@@ -269,5 +269,5 @@ func timelineDetail(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok("Detailed session timeline retrieved", map[string]any{"detailed_timeline": renderDetail(p.list), "next_cursor": p.next})
+	return c.ok("Detailed session timeline retrieved", &detailAnswer{DetailedTimeline: renderDetail(p.list), NextCursor: p.next})
 }

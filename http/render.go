@@ -62,36 +62,6 @@ func (g *grid) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-type dateRange struct {
-	StartDate *string `json:"start_date"`
-	EndDate   *string `json:"end_date"`
-}
-
-type heatmapData struct {
-	DailySessions         map[string]int64 `json:"daily_sessions"`
-	WeeklyHourly          *grid            `json:"weekly_hourly"`
-	TotalSessions         int64            `json:"total_sessions"`
-	TotalDaysWithActivity int              `json:"total_days_with_activity"`
-	DateRange             dateRange        `json:"date_range"`
-}
-
-func renderHeatmap(st *analytics.Starts) *heatmapData {
-	h := &heatmapData{
-		DailySessions:         make(map[string]int64, len(st.Daily)),
-		WeeklyHourly:          (*grid)(&st.Grid),
-		TotalSessions:         st.Sessions,
-		TotalDaysWithActivity: len(st.Daily),
-	}
-	for _, d := range st.Daily {
-		h.DailySessions[analytics.DateString(d.Day)] = d.Count
-	}
-	if n := len(st.Daily); n > 0 {
-		first, last := analytics.DateString(st.Daily[0].Day), analytics.DateString(st.Daily[n-1].Day)
-		h.DateRange = dateRange{StartDate: &first, EndDate: &last}
-	}
-	return h
-}
-
 type slot struct {
 	Day  string `json:"day"`
 	Hour int    `json:"hour"`
@@ -233,40 +203,6 @@ func renderDetail(list []*session.Session) []detailEntry {
 			events = append(events, detailEvent{Type: s.EventKind(j).String(), Timestamp: stamp(at)})
 		}
 		out[i] = detailEntry{SessionID: s.ID.String(), User: s.User, Status: s.Status.String(), Events: events}
-	}
-	return out
-}
-
-func renderDaily(days []analytics.DayCount) map[string]duration {
-	out := make(map[string]duration, len(days))
-	for _, d := range days {
-		out[analytics.DateString(d.Day)] = duration(d.Count)
-	}
-	return out
-}
-
-func renderPageTime(pages []analytics.PageStat) map[string]duration {
-	out := make(map[string]duration, len(pages))
-	for _, p := range pages {
-		out[p.Page] = duration(p.Ms)
-	}
-	return out
-}
-
-type pageStat struct {
-	Visits      int64    `json:"visits"`
-	TotalTime   duration `json:"total_time"`
-	AverageTime duration `json:"average_time"`
-}
-
-func renderPageStats(pages []analytics.PageStat) map[string]pageStat {
-	out := make(map[string]pageStat, len(pages))
-	for _, p := range pages {
-		ps := pageStat{Visits: p.Visits, TotalTime: duration(p.Ms)}
-		if p.Visits > 0 {
-			ps.AverageTime = duration(p.Ms / p.Visits)
-		}
-		out[p.Page] = ps
 	}
 	return out
 }

@@ -321,7 +321,6 @@ type envelope struct {
 	Status  string `json:"status"`
 	Message string `json:"message"`
 	Data    any    `json:"data,omitempty"`
-	Heatmap any    `json:"heatmap_data,omitempty"`
 	Details string `json:"details,omitempty"`
 	Stamp   *stamp `json:"timestamp,omitempty"`
 }
@@ -339,7 +338,7 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 
 func (c *call) ok(message string, data any) error {
 	if a, ok := data.(appender); ok {
-		c.s.writeSuccess(c.ctx, message, a)
+		c.s.writeSuccess(c.ctx, message, "data", a)
 		return nil
 	}
 	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: message, Data: data})
