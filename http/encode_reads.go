@@ -37,6 +37,10 @@ func appendOptString(dst []byte, s *string) []byte {
 	return appendString(dst, *s)
 }
 
+// grid is the weekday × hour heatmap, encoded with string keys, every cell
+// present.
+type grid [7][24]int64
+
 func (g *grid) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	for d := range g {

@@ -2,7 +2,6 @@ package http
 
 import (
 	"encoding/json"
-	"strconv"
 
 	"github.com/sessionserver/sessionserver/actors/analytics"
 	"github.com/sessionserver/sessionserver/actors/session"
@@ -34,32 +33,6 @@ func (s stamp) MarshalJSON() ([]byte, error) {
 	b := append(make([]byte, 0, 32), '"')
 	b = isotime.AppendMillis(b, int64(s))
 	return append(b, '"'), nil
-}
-
-// grid is the weekday × hour heatmap, encoded with string keys, every cell
-// present.
-type grid [7][24]int64
-
-func (g *grid) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 7*24*8)
-	b = append(b, '{')
-	for d := range g {
-		if d > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"', byte('0'+d), '"', ':', '{')
-		for h, n := range g[d] {
-			if h > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '"')
-			b = strconv.AppendInt(b, int64(h), 10)
-			b = append(b, '"', ':')
-			b = strconv.AppendInt(b, n, 10)
-		}
-		b = append(b, '}')
-	}
-	return append(b, '}'), nil
 }
 
 type slot struct {
