@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -89,7 +88,7 @@ func TestIdleQueueStaysSmall(t *testing.T) {
 // TestIdleAfterSnapshot: a state read back queues its live sessions.
 func TestIdleAfterSnapshot(t *testing.T) {
 	s := buildState(t, 9, 200)
-	got := roundTripState(t, s)
+	got, _ := roundTripState(t, s)
 	for _, name := range s.Names() {
 		var want, have int
 		s.Apps[name].Live(func(*session.Session) { want++ })
@@ -98,19 +97,6 @@ func TestIdleAfterSnapshot(t *testing.T) {
 			t.Fatalf("%s: %d idle after a round trip, want all %d live", name, have, want)
 		}
 	}
-}
-
-func roundTripState(t *testing.T, s *State) *State {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := WriteState(&buf, s); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadState(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 // BenchmarkSweep: one idle sweep of an app with 1M live sessions, none of

@@ -119,7 +119,7 @@ func testPagesMatchScan(t *testing.T, pages int) {
 // read back, so ranged page totals are the same after a restart.
 func TestPagesIndexSurvivesSnapshot(t *testing.T) {
 	s := buildState(t, 5, 300)
-	got := roundTripState(t, s)
+	got, _ := roundTripState(t, s)
 	for _, name := range s.Names() {
 		for _, q := range []Query{
 			{Range: Range{From: 0, To: math.MaxInt64 - 1, Loc: time.UTC}},
