@@ -81,24 +81,6 @@ func TestGoldenVersion1(t *testing.T) {
 	}
 }
 
-// segV1 is seg in format version 1: commits without the synced offset.
-func segV1(first uint64, batches ...[]string) []byte {
-	b, _ := appendHeader(nil, first)
-	binary.LittleEndian.PutUint32(b[8:], version1)
-	seed := crc(0, b[:24])
-	binary.LittleEndian.PutUint32(b[24:], seed)
-	seq := first
-	for _, recs := range batches {
-		start := len(b)
-		for _, r := range recs {
-			b = appendFrame(b, seed, typeRecord, []byte(r))
-		}
-		seq += uint64(len(recs))
-		b = appendCommitV1(b, seed, seq-1, len(recs), len(b)-start)
-	}
-	return b
-}
-
 // fuzzSeeds are segment files for the seed corpus.
 func fuzzSeeds() map[string][]byte {
 	big, bigStart := bigLast()
@@ -114,7 +96,7 @@ func fuzzSeeds() map[string][]byte {
 		"absurd-length":   setWord(full, offs[1], maxFrameBody|typeRecord<<24),
 		"unknown-type":    unknownType(),
 		"newer-version":   badVersion(),
-		"version-1":       segV1(1, []string{"a", "b"}, []string{"c"}),
+		"version-1":       segVersion(version1, 1, []string{"a", "b"}, []string{"c"}),
 		"wrong-commit":    wrongCommitSeq(),
 		"header-mismatch": seg(7, []string{"a"}),
 	}

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -104,7 +105,18 @@ func summary(rs []rec) string {
 // seg crafts segment bytes: a header for first, then one batch per element
 // of batches, each record's payload given as a string.
 func seg(first uint64, batches ...[]string) []byte {
+	return segVersion(formatVersion, first, batches...)
+}
+
+// segVersion is seg in a given format version. Version 2 commits state that
+// everything before their batch was fsynced, as SyncAlways writes.
+func segVersion(version uint32, first uint64, batches ...[]string) []byte {
 	b, seed := appendHeader(nil, first)
+	if version != formatVersion {
+		binary.LittleEndian.PutUint32(b[8:], version)
+		seed = crc(0, b[:24])
+		binary.LittleEndian.PutUint32(b[24:], seed)
+	}
 	seq := first
 	for _, recs := range batches {
 		start := len(b)
@@ -112,7 +124,11 @@ func seg(first uint64, batches ...[]string) []byte {
 			b = appendFrame(b, seed, typeRecord, []byte(r))
 		}
 		seq += uint64(len(recs))
-		b = appendCommit(b, seed, seq-1, len(recs), len(b)-start, int64(start)) // as SyncAlways writes
+		if version == version1 {
+			b = appendCommitV1(b, seed, seq-1, len(recs), len(b)-start)
+		} else {
+			b = appendCommit(b, seed, seq-1, len(recs), len(b)-start, int64(start))
+		}
 	}
 	return b
 }
