@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,32 +34,8 @@ func startDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 		return nil, fmt.Errorf("debug listener on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /debug/pprof/profile", func(w http.ResponseWriter, r *http.Request) {
-		d, ok := profileSeconds(w, r)
-		if !ok {
-			return
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		if err := pprof.StartCPUProfile(w); err != nil {
-			http.Error(w, err.Error(), http.StatusConflict) // another profile runs
-			return
-		}
-		sleep(r.Context(), d)
-		pprof.StopCPUProfile()
-	})
-	mux.HandleFunc("GET /debug/pprof/trace", func(w http.ResponseWriter, r *http.Request) {
-		d, ok := profileSeconds(w, r)
-		if !ok {
-			return
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		if err := trace.Start(w); err != nil {
-			http.Error(w, err.Error(), http.StatusConflict)
-			return
-		}
-		sleep(r.Context(), d)
-		trace.Stop()
-	})
+	mux.HandleFunc("GET /debug/pprof/profile", capture(pprof.StartCPUProfile, pprof.StopCPUProfile))
+	mux.HandleFunc("GET /debug/pprof/trace", capture(trace.Start, trace.Stop))
 	mux.HandleFunc("GET /debug/pprof/{name}", func(w http.ResponseWriter, r *http.Request) {
 		p := pprof.Lookup(r.PathValue("name"))
 		if p == nil {
@@ -85,6 +62,24 @@ func startDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	}
 	logger.Info("profiling listener", "debug_addr", bound)
 	return func() { _ = srv.Close() }, nil
+}
+
+// capture serves a recording that runs for ?seconds= (a CPU profile or an
+// execution trace): start writes it to the answer until stop.
+func capture(start func(io.Writer) error, stop func()) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, ok := profileSeconds(w, r)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if err := start(w); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict) // another one runs
+			return
+		}
+		sleep(r.Context(), d)
+		stop()
+	}
 }
 
 // profileSeconds reads ?seconds= (default 30, 1..maxProfileSeconds).
