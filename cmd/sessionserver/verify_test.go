@@ -35,25 +35,19 @@ func segments(t *testing.T, dataDir string) []string {
 	return files
 }
 
-// TestVerifyAndRepair: verify reports a healthy folder (exit 0), damage in
-// the middle of the log (exit 1, file named, nothing changed) and a broken
-// snapshot; repair cuts the log so that the server starts again. The log is
-// written with -fsync always, so that each batch states that the ones
-// before it were fsynced: damage there is corruption, not the unsynced
-// end a power loss leaves (which a start cuts on its own).
-func TestVerifyAndRepair(t *testing.T) {
-	dir := t.TempDir()
-	p := startProc(t, dir, "-snapshot-interval", "0", "-fsync", "always")
+// startsThenKill runs the server on dir with -fsync fsync and no snapshot
+// timer, starts n sessions, kills it (no final snapshot: everything is in
+// the log) and returns the last log segment and its bytes.
+func startsThenKill(t *testing.T, dir string, n int, fsync string) (string, []byte) {
+	t.Helper()
+	p := startProc(t, dir, "-snapshot-interval", "0", "-fsync", fsync)
 	c := newClient(t, p.addr)
-	for i := 0; i < 40; i++ {
+	for range n {
 		if code, _, err := c.post("/api/sessions/start", map[string]any{"app": "v", "user": "ann"}); err != nil || code != 200 {
 			t.Fatalf("start: %d %v", code, err)
 		}
 	}
-	p.kill() // no final snapshot: everything is in the log
-	if code, out := runBinary(t, "verify", "-data-dir", dir); code != 0 || !strings.Contains(out, "ok: a start would recover") {
-		t.Fatalf("verify of a healthy folder: exit %d\n%s", code, out)
-	}
+	p.kill()
 	segs := segments(t, dir)
 	if len(segs) == 0 {
 		t.Fatal("no log segment")
@@ -62,6 +56,21 @@ func TestVerifyAndRepair(t *testing.T) {
 	data, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return seg, data
+}
+
+// TestVerifyAndRepair: verify reports a healthy folder (exit 0), damage in
+// the middle of the log (exit 1, file named, nothing changed) and a broken
+// snapshot; repair cuts the log so that the server starts again. The log is
+// written with -fsync always, so that each batch states that the ones
+// before it were fsynced: damage there is corruption, not the unsynced
+// end a power loss leaves (which a start cuts on its own).
+func TestVerifyAndRepair(t *testing.T) {
+	dir := t.TempDir()
+	seg, data := startsThenKill(t, dir, 40, "always")
+	if code, out := runBinary(t, "verify", "-data-dir", dir); code != 0 || !strings.Contains(out, "ok: a start would recover") {
+		t.Fatalf("verify of a healthy folder: exit %d\n%s", code, out)
 	}
 	damaged := append([]byte(nil), data...)
 	damaged[len(damaged)/3] ^= 0xff // a flipped byte with valid records after it
@@ -118,20 +127,7 @@ func TestVerifyAndRepair(t *testing.T) {
 // ever fsynced, and a zeroed sector in the middle of the log is the hole.
 func TestUnsyncedHoleIsCut(t *testing.T) {
 	dir := t.TempDir()
-	p := startProc(t, dir, "-snapshot-interval", "0", "-fsync", "no")
-	c := newClient(t, p.addr)
-	for i := 0; i < 60; i++ {
-		if code, _, err := c.post("/api/sessions/start", map[string]any{"app": "v", "user": "ann"}); err != nil || code != 200 {
-			t.Fatalf("start: %d %v", code, err)
-		}
-	}
-	p.kill()
-	segs := segments(t, dir)
-	seg := segs[len(segs)-1]
-	data, err := os.ReadFile(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seg, data := startsThenKill(t, dir, 60, "no")
 	at := len(data) / 2 / 512 * 512
 	clear(data[at : at+512])
 	if err := os.WriteFile(seg, data, 0o600); err != nil {
