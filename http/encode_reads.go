@@ -30,6 +30,13 @@ func appendOptDuration(dst []byte, d *duration) []byte {
 	return appendDuration(dst, int64(*d))
 }
 
+func appendOptStamp(dst []byte, s *stamp) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return appendStamp(dst, int64(*s))
+}
+
 func appendOptString(dst []byte, s *string) []byte {
 	if s == nil {
 		return append(dst, "null"...)
@@ -156,13 +163,24 @@ func (s *summary) appendJSON(b []byte) []byte {
 // timelineAnswer is {"next_cursor", "timeline"}; detailAnswer is
 // {"detailed_timeline", "next_cursor"} (keys in encoding/json's order).
 type timelineAnswer struct {
-	Timeline   []timelineEntry `json:"timeline"`
-	NextCursor *string         `json:"next_cursor"`
+	Timeline   []timelineEntry
+	NextCursor *string
 }
 
 type detailAnswer struct {
-	DetailedTimeline []detailEntry `json:"detailed_timeline"`
-	NextCursor       *string       `json:"next_cursor"`
+	DetailedTimeline []detailEntry
+	NextCursor       *string
+}
+
+// appendSessionHead opens a timeline entry: {"session_id","user","status".
+func appendSessionHead(b []byte, id, user, status string) []byte {
+	b = append(b, '{')
+	b = appendKey(b, true, "session_id")
+	b = appendString(b, id)
+	b = appendKey(b, false, "user")
+	b = appendString(b, user)
+	b = appendKey(b, false, "status")
+	return appendString(b, status)
 }
 
 func (t *timelineAnswer) appendJSON(b []byte) []byte {
@@ -175,21 +193,11 @@ func (t *timelineAnswer) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '{')
-		b = appendKey(b, true, "session_id")
-		b = appendString(b, e.SessionID)
-		b = appendKey(b, false, "user")
-		b = appendString(b, e.User)
-		b = appendKey(b, false, "status")
-		b = appendString(b, e.Status)
+		b = appendSessionHead(b, e.SessionID, e.User, e.Status)
 		b = appendKey(b, false, "start_time")
 		b = appendStamp(b, int64(e.StartTime))
 		b = appendKey(b, false, "end_time")
-		if e.EndTime == nil {
-			b = append(b, "null"...)
-		} else {
-			b = appendStamp(b, int64(*e.EndTime))
-		}
+		b = appendOptStamp(b, e.EndTime)
 		b = appendKey(b, false, "duration")
 		b = appendDuration(b, int64(e.Duration))
 		b = append(b, '}')
@@ -205,13 +213,7 @@ func (t *detailAnswer) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '{')
-		b = appendKey(b, true, "session_id")
-		b = appendString(b, e.SessionID)
-		b = appendKey(b, false, "user")
-		b = appendString(b, e.User)
-		b = appendKey(b, false, "status")
-		b = appendString(b, e.Status)
+		b = appendSessionHead(b, e.SessionID, e.User, e.Status)
 		b = appendKey(b, false, "events")
 		b = append(b, '[')
 		for j, ev := range e.Events {
