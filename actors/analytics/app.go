@@ -308,13 +308,15 @@ func exactStarts(list iter.Seq[*session.Session], loc *time.Location) Starts {
 // DailyActive answers the active time per local day of the sessions of q,
 // intervals split at local midnight.
 func (a *App) DailyActive(q Query) []DayCount {
-	if q.User == "" && !q.Range.Bounded() {
-		if days, ok := a.agg.DailyActive(q.Range); ok {
-			return days
-		}
-	}
 	if q.User == "" {
-		if in, ok := q.Range.inner(); ok {
+		if !q.Range.Bounded() {
+			// All the active time there is, by the bucket it happened in:
+			// 4.5 µs at 1M sessions where StartedActive over every start
+			// bucket takes 35 µs (BenchmarkStarts .../daily).
+			if days, ok := a.agg.DailyActive(q.Range); ok {
+				return days
+			}
+		} else if in, ok := q.Range.inner(); ok {
 			if days, ok := a.agg.StartedActive(in); ok {
 				for _, d := range exactDaily(a.edges(q.Range, in), q.Range.Loc) {
 					days = appendDay(days, d)
