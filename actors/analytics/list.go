@@ -81,11 +81,14 @@ func (l *sessionList) push(s *session.Session) {
 }
 
 // all yields every session in order.
-func (l *sessionList) all() iter.Seq[*session.Session] {
-	return func(yield func(*session.Session) bool) {
-		for _, c := range l.chunks {
-			for _, s := range c {
-				if !yield(s) {
+func (l *sessionList) all() iter.Seq[*session.Session] { return inChunks(l.chunks) }
+
+// inChunks yields the elements of chunks in order.
+func inChunks[T any](chunks [][]T) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, c := range chunks {
+			for _, v := range c {
+				if !yield(v) {
 					return
 				}
 			}
@@ -149,14 +152,4 @@ func (l *trackList) push(t track) {
 }
 
 // all yields every track in order.
-func (l *trackList) all() iter.Seq[track] {
-	return func(yield func(track) bool) {
-		for _, c := range l.chunks {
-			for _, t := range c {
-				if !yield(t) {
-					return
-				}
-			}
-		}
-	}
-}
+func (l *trackList) all() iter.Seq[track] { return inChunks(l.chunks) }
