@@ -108,6 +108,18 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	if err != nil {
 		return err
 	}
+	// The folder's lock comes first: a second server on the same folder
+	// refuses before it listens or reads anything.
+	lock, err := datadir.Acquire(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	owned := false // by the DataDir once Open is called
+	defer func() {
+		if !owned {
+			_ = lock.Release()
+		}
+	}()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -139,7 +151,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	if err != nil {
 		return err
 	}
+	owned = true
 	dd, state, rec, err := datadir.Open(datadir.Options{
+		Lock:    lock,
 		Dir:     cfg.DataDir,
 		Sync:    syncMode,
 		Policy:  snapshot.Policy{Interval: cfg.SnapshotInterval},

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/sessionserver/sessionserver/snapshot"
+	"github.com/sessionserver/sessionserver/snapshot/datadir"
 	"github.com/sessionserver/sessionserver/snapshot/vfs"
 	"github.com/sessionserver/sessionserver/snapshot/wal"
 )
@@ -37,19 +39,51 @@ func runVerify(args []string, lookup func(string) (string, bool), stdout, stderr
 	}
 	fsys := vfs.OS{}
 	if repair {
-		rep, err := wal.Repair(fsys, filepath.Join(dataDir, "wal"))
-		for _, a := range rep.Actions {
-			fmt.Fprintf(stdout, "repair: %s\n", a)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "sessionserver repair: %v\n", err)
-			return 1
-		}
-		if len(rep.Actions) == 0 {
-			fmt.Fprintln(stdout, "repair: nothing to do")
-		}
+		return runRepair(fsys, dataDir, stdout, stderr)
+	}
+	pid, running, err := datadir.Holder(dataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "sessionserver verify: %v\n", err)
+		return 1
+	}
+	if running {
+		fmt.Fprintf(stdout, "folder: held by a running server%s: checked read-only; a batch being written now may show as a torn tail\n", pidNote(pid))
 	}
 	return verifyReport(fsys, dataDir, stdout, stderr)
+}
+
+// runRepair cuts the log at its first damage while holding the folder's
+// lock, so that it never runs beside a server (or another repair).
+func runRepair(fsys vfs.FS, dataDir string, stdout, stderr io.Writer) int {
+	if _, err := os.Stat(dataDir); err != nil {
+		fmt.Fprintf(stderr, "sessionserver repair: %v\n", err)
+		return 1
+	}
+	lock, err := datadir.Acquire(dataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "sessionserver repair: refused: %v\n", err)
+		return 1
+	}
+	defer lock.Release()
+	rep, err := wal.Repair(fsys, filepath.Join(dataDir, "wal"))
+	for _, a := range rep.Actions {
+		fmt.Fprintf(stdout, "repair: %s\n", a)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sessionserver repair: %v\n", err)
+		return 1
+	}
+	if len(rep.Actions) == 0 {
+		fmt.Fprintln(stdout, "repair: nothing to do")
+	}
+	return verifyReport(fsys, dataDir, stdout, stderr)
+}
+
+func pidNote(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (pid %d)", pid)
 }
 
 func verifyReport(fsys vfs.FS, dataDir string, stdout, stderr io.Writer) int {

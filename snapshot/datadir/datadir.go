@@ -67,6 +67,13 @@ type Options struct {
 	Builder func(through uint64) error
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Lock is the folder's lock, taken already (a server takes it before
+	// it listens, so that a second one refuses before anything else).
+	// When nil, Open takes it itself on the operating system's filesystem
+	// (another FS, a test's, has no other process to keep out). The
+	// DataDir owns it from Open on: it is released at Close, or when Open
+	// fails.
+	Lock *Lock
 }
 
 // DataDir is an open data folder. Its Append is the engine's journal.
@@ -75,6 +82,7 @@ type DataDir struct {
 	log   *slog.Logger
 	wal   *wal.Log
 	store *snapshot.Store
+	lock  *Lock
 
 	mu       sync.Mutex // one checkpoint at a time
 	lastTime time.Time
@@ -97,11 +105,29 @@ type Recovered struct {
 	Duration    time.Duration
 }
 
-// Open recovers the folder's state and opens its log for appending.
+// Open takes the folder's lock, recovers its state and opens its log for
+// appending. A folder another process holds gives an error wrapping
+// ErrLocked.
 func Open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	if opts.FS == nil {
 		opts.FS = vfs.OS{}
 	}
+	if _, onDisk := opts.FS.(vfs.OS); onDisk && opts.Lock == nil {
+		lk, err := Acquire(opts.Dir)
+		if err != nil {
+			return nil, nil, Recovered{}, err
+		}
+		opts.Lock = lk
+	}
+	d, state, rec, err := open(opts)
+	if err != nil {
+		_ = opts.Lock.Release()
+		return nil, nil, Recovered{}, err
+	}
+	return d, state, rec, nil
+}
+
+func open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,7 +135,7 @@ func Open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 		opts.Now = time.Now
 	}
 	began := opts.Now()
-	d := &DataDir{opts: opts, log: opts.Logger, stop: make(chan struct{})}
+	d := &DataDir{opts: opts, log: opts.Logger, lock: opts.Lock, stop: make(chan struct{})}
 	d.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	d.store = &snapshot.Store{Dir: filepath.Join(opts.Dir, "snap"), FS: opts.FS, Logger: opts.Logger}
 	if err := makeDirs(opts.FS, opts.Dir); err != nil {
@@ -341,7 +367,7 @@ func (d *DataDir) Close() error {
 		d.done.Wait()
 		_, cerr := d.Checkpoint()
 		werr := d.wal.Close()
-		err = errors.Join(cerr, werr)
+		err = errors.Join(cerr, werr, d.lock.Release())
 	})
 	return err
 }
