@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -20,11 +21,12 @@ import (
 // stays at about one zstd window whatever the payload size, at the price of
 // decompressing twice.
 //
-// A file that does not verify is renamed "<name>.broken" with a warning and
-// the next older one is tried. Leftover temporary files of an interrupted
-// Save are removed first. With no snapshot at all Load returns found=false
-// and a nil error; when snapshots exist but none verifies, an error wrapping
-// ErrCorrupt. A filesystem error while reading a file stops Load with an
+// A file that does not verify is passed over for the next older one; once
+// one verifies and is read, the newer ones are renamed "<name>.broken" with
+// a warning. Leftover temporary files of an interrupted Save are removed
+// first. With no snapshot at all Load returns found=false and a nil error;
+// when snapshots exist but none verifies, a *NoneVerifiesError (wrapping
+// ErrCorrupt) and nothing renamed. A filesystem error while reading a file stops Load with an
 // error wrapping ErrRead, leaving the file in place; a failed rename, with
 // one wrapping ErrWrite. An error returned by
 // read is returned wrapped (with the Info of the file, found=true), and the
@@ -59,30 +61,82 @@ func (s *Store) Load(read func(seq uint64, r io.Reader) error) (info Info, found
 	return info, found, err
 }
 
-// loadNewest tries names newest first, setting aside each that does not
-// verify, and delivers the first that does. It also returns how many files
-// it renamed.
+// loadNewest tries names newest first and delivers the first that
+// verifies, then sets aside the newer ones that did not (and returns how
+// many it renamed). When none verifies it renames nothing: the folder
+// stays as it was, for the caller to decide (datadir rebuilds from the
+// whole log when it reaches back to the first record) and for an
+// operator to restore one from a backup.
 func (s *Store) loadNewest(fsys vfs.FS, dec *zstd.Decoder, names []snapName, read func(uint64, io.Reader) error) (Info, bool, int, error) {
-	var firstReason error
-	for i, n := range names {
+	none := &NoneVerifiesError{Dir: s.Dir}
+	for _, n := range names {
 		sf, err := openSnap(fsys, s.Dir, n)
 		if err == nil {
 			err = sf.verify(dec, s.maxBytes())
 		}
 		if !isCorrupt(err) {
 			info, found, err := s.deliver(sf, err, dec, read)
-			return info, found, i, err
+			if err != nil {
+				return info, found, 0, err
+			}
+			renamed, err := s.setAsideAll(fsys, none.Broken)
+			return info, found, renamed, err
 		}
-		sf.close()
-		if err := s.setAside(fsys, sf.path, err); err != nil {
-			return Info{}, false, i, err
+		path := filepath.Join(s.Dir, n.name)
+		if sf != nil {
+			path = sf.path
+			sf.close()
 		}
-		if firstReason == nil {
-			firstReason = fmt.Errorf("%s: %w", sf.path, err)
+		none.Broken = append(none.Broken, Broken{Path: path, Seq: n.seq, Reason: err})
+	}
+	return Info{}, false, 0, none
+}
+
+// Broken is a snapshot file that does not verify.
+type Broken struct {
+	Path   string
+	Seq    uint64
+	Reason error
+}
+
+// NoneVerifiesError is Load's error when snapshots exist but none
+// verifies; it wraps ErrCorrupt. Load has renamed none of them.
+type NoneVerifiesError struct {
+	Dir    string
+	Broken []Broken // newest first
+}
+
+func (e *NoneVerifiesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: none of the %d snapshots in %s verifies (left in place)", ErrCorrupt, len(e.Broken), e.Dir)
+	for _, br := range e.Broken {
+		fmt.Fprintf(&b, "; %s (seq %d): %v", filepath.Base(br.Path), br.Seq, br.Reason)
+	}
+	return b.String()
+}
+
+func (e *NoneVerifiesError) Unwrap() error { return ErrCorrupt }
+
+// SetAside renames the broken snapshots of e "<name>.broken" (for a caller
+// that can do without them) and syncs the folder.
+func (s *Store) SetAside(e *NoneVerifiesError) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fsys := s.fsys()
+	n, err := s.setAsideAll(fsys, e.Broken)
+	if n > 0 {
+		s.syncDir(fsys)
+	}
+	return err
+}
+
+func (s *Store) setAsideAll(fsys vfs.FS, broken []Broken) (int, error) {
+	for i, br := range broken {
+		if err := s.setAside(fsys, br.Path, br.Reason); err != nil {
+			return i, err
 		}
 	}
-	return Info{}, false, len(names), fmt.Errorf("%w: none of the %d snapshots in %s verifies (all renamed *.broken); newest: %w",
-		ErrCorrupt, len(names), s.Dir, firstReason)
+	return len(broken), nil
 }
 
 // deliver hands a verified file to read, or reports the I/O error that
@@ -111,7 +165,7 @@ func (s *Store) setAside(fsys vfs.FS, path string, reason error) error {
 	if err := fsys.Rename(path, path+brokenExt); err != nil {
 		return fmt.Errorf("%w: rename broken snapshot %s: %w", ErrWrite, path, err)
 	}
-	s.logger().Warn("snapshot: broken snapshot set aside, trying an older one",
+	s.logger().Warn("snapshot: broken snapshot set aside",
 		"file", path+brokenExt, "reason", reason.Error())
 	return nil
 }

@@ -341,25 +341,50 @@ func fallbackCases(t *testing.T) []fallbackCase {
 	}
 }
 
-// DURABILITY.md case 12, all broken: an error wrapping ErrCorrupt, every
-// file set aside, and the next Load finds nothing.
+// DURABILITY.md case 12, all broken: a *NoneVerifiesError wrapping
+// ErrCorrupt that names every file, and nothing renamed, so that the next
+// Load refuses the same way (a folder whose log starts after the first
+// record cannot be rebuilt without one of them); SetAside then renames
+// them for a caller that can do without, and the next Load finds nothing.
 func TestLoadAllBroken(t *testing.T) {
 	st := &Store{Dir: t.TempDir()}
+	var names []string
 	for seq := uint64(1); seq <= 3; seq++ {
 		data := craft(t, fileSpec{seq: seq, payload: []byte("state")})
 		writeSnapFile(t, st.Dir, seq, 1, data[:len(data)-1])
+		names = append(names, fileName(seq, 1))
 	}
-	called := false
-	_, found, err := st.Load(func(uint64, io.Reader) error { called = true; return nil })
-	if !errors.Is(err, ErrCorrupt) || found || called {
-		t.Fatalf("Load: found=%v err=%v read called=%v", found, err, called)
+	var none *NoneVerifiesError
+	for range 2 {
+		called := false
+		_, found, err := st.Load(func(uint64, io.Reader) error { called = true; return nil })
+		if !errors.Is(err, ErrCorrupt) || !errors.As(err, &none) || found || called {
+			t.Fatalf("Load: found=%v err=%v read called=%v", found, err, called)
+		}
+		if len(none.Broken) != 3 || none.Broken[0].Seq != 3 {
+			t.Fatalf("broken: %+v", none.Broken)
+		}
+		for _, n := range names {
+			if !strings.Contains(err.Error(), n) {
+				t.Errorf("error does not name %s: %v", n, err)
+			}
+		}
+		if got := dirNames(t, st.Dir); !slices.Equal(got, names) {
+			t.Errorf("folder %v, want %v untouched", got, names)
+		}
 	}
-	want := []string{fileName(1, 1) + brokenExt, fileName(2, 1) + brokenExt, fileName(3, 1) + brokenExt}
+	if err := st.SetAside(none); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, n := range names {
+		want = append(want, n+brokenExt)
+	}
 	if got := dirNames(t, st.Dir); !slices.Equal(got, want) {
-		t.Errorf("folder %v, want %v", got, want)
+		t.Errorf("after SetAside: folder %v, want %v", got, want)
 	}
 	if _, _, _, found, err := load(st); found || err != nil {
-		t.Errorf("second Load: found=%v err=%v", found, err)
+		t.Errorf("Load after SetAside: found=%v err=%v", found, err)
 	}
 }
 

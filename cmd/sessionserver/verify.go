@@ -93,21 +93,19 @@ func verifyReport(fsys vfs.FS, dataDir string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sessionserver verify: snapshots: %v\n", err)
 		return 1
 	}
-	var newest uint64
+	var newest, broken uint64
+	var newestName string
 	valid := false
 	for _, c := range checks {
 		if c.OK() {
 			fmt.Fprintf(stdout, "snapshot %s: ok, seq %d, %d bytes (%d uncompressed)\n", c.Name, c.Seq, c.Size, c.RawSize)
 			if !valid || c.Seq > newest {
-				newest, valid = c.Seq, true
+				newest, newestName, valid = c.Seq, c.Name, true
 			}
 			continue
 		}
-		fmt.Fprintf(stdout, "snapshot %s: BROKEN (a start renames it .broken and uses an older one): %v\n", c.Name, c.Err)
-	}
-	if len(checks) > 0 && !valid {
-		fmt.Fprintln(stdout, "snapshots: none verifies: a start would refuse")
-		ok = false
+		broken++
+		fmt.Fprintf(stdout, "snapshot %s: BROKEN: %v\n", c.Name, c.Err)
 	}
 	rep, err := wal.Verify(fsys, filepath.Join(dataDir, "wal"))
 	fmt.Fprintf(stdout, "log: %d segments, %d records, sequences %d..%d\n", rep.Segments, rep.Records, rep.FirstSeq, rep.LastSeq)
@@ -122,9 +120,28 @@ func verifyReport(fsys vfs.FS, dataDir string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "log: DAMAGED: %v: a start would refuse; `sessionserver repair` truncates it\n", err)
 		ok = false
 	}
-	if rep.Segments > 0 && rep.FirstSeq > newest+1 {
-		fmt.Fprintf(stdout, "log: starts at %d but the newest snapshot covers only up to %d: a start would refuse (gap)\n", rep.FirstSeq, newest)
+	wholeLog := rep.Segments == 0 || rep.FirstSeq <= 1
+	switch {
+	case valid && rep.Segments > 0 && rep.FirstSeq > newest+1:
+		fmt.Fprintf(stdout, "log: starts at %d but the newest snapshot that verifies covers only up to %d: a start would refuse (gap)\n", rep.FirstSeq, newest)
 		ok = false
+	case valid:
+		fmt.Fprintf(stdout, "recovery: snapshot %s (seq %d), then the log after it", newestName, newest)
+		if broken > 0 {
+			fmt.Fprintf(stdout, "; the %d newer broken snapshot(s) are renamed .broken and nothing is lost, the log after seq %d being kept", broken, newest)
+		}
+		fmt.Fprintln(stdout)
+	case broken > 0 && wholeLog:
+		fmt.Fprintln(stdout, "recovery: no snapshot verifies; the log still starts at its first record, so a start renames them .broken and rebuilds everything from the log")
+	case broken > 0:
+		fmt.Fprintf(stdout, "snapshots: none verifies and the log starts at %d: records 1 to %d exist only in them; a start would refuse: restore a snapshot that verifies into %s\n",
+			rep.FirstSeq, rep.FirstSeq-1, filepath.Join(dataDir, "snap"))
+		ok = false
+	case !wholeLog:
+		fmt.Fprintf(stdout, "log: starts at %d with no snapshot: a start would refuse (gap)\n", rep.FirstSeq)
+		ok = false
+	default:
+		fmt.Fprintln(stdout, "recovery: no snapshot; the whole log")
 	}
 	if !ok {
 		return 1

@@ -10,17 +10,23 @@
 //	eng.Close()      // no more records
 //	dd.Close()       // final snapshot, log flushed, fsynced and closed
 //
-// Recovery is the newest snapshot that verifies plus the log after it.
+// Recovery is the newest snapshot that verifies plus the log after it. The
+// log is kept back to the oldest snapshot kept (two are), so a broken
+// newest one falls back to the older one and a longer replay, losing
+// nothing; with no snapshot that verifies, a log that still starts at its
+// first record rebuilds everything, and any other folder is refused with
+// nothing changed.
 // A checkpoint never stops ingestion: it seals the current log segment at
 // sequence T, then, off the hot path, reads the newest snapshot (at S),
 // replays the sealed records in (S, T] onto it, writes the snapshot for T
-// and only then drops the log segments it covers. The live engine's state
+// and only then drops the log segments the older kept snapshot covers. The live engine's state
 // is never locked or copied; the price is the memory of a second copy of
 // the state while a checkpoint runs.
 //
 // Folder layout:
 //
 //	data/
+//	  LOCK                       flock(2) of the server holding the folder, and its pid
 //	  jwt.secret                 the generated HS256 secret (package http/auth)
 //	  wal/0000000000000001.wal   log segments, named by first sequence
 //	  snap/<seq>-<n>.snap        snapshots, newest two kept
@@ -49,6 +55,9 @@ var (
 	ErrReplay = errors.New("datadir: record does not apply")
 	// ErrBuild: a snapshot builder reported success but left no snapshot.
 	ErrBuild = errors.New("datadir: snapshot not built")
+	// ErrNoSnapshot: no snapshot verifies and the log alone cannot rebuild
+	// the state (it was compacted).
+	ErrNoSnapshot = errors.New("datadir: no usable snapshot")
 )
 
 // Options configures a data folder.
@@ -141,7 +150,7 @@ func open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	if err := makeDirs(opts.FS, opts.Dir); err != nil {
 		return nil, nil, Recovered{}, err
 	}
-	state, info, err := loadState(d.store)
+	state, info, err := loadState(opts.FS, opts.Dir, d.store, opts.Logger)
 	if err != nil {
 		return nil, nil, Recovered{}, err
 	}
@@ -187,8 +196,12 @@ func (d *DataDir) walOptions() wal.Options {
 }
 
 // loadState reads the newest snapshot that verifies (an empty state when
-// there is none).
-func loadState(store *snapshot.Store) (*analytics.State, snapshot.Info, error) {
+// there is none). When snapshots exist but none verifies, the state can
+// still be rebuilt if the log reaches back to its first record: the broken
+// files are then set aside and the whole log replayed. Otherwise the start
+// refuses, naming every snapshot and where the log begins, with nothing
+// changed.
+func loadState(fsys vfs.FS, dir string, store *snapshot.Store, logger *slog.Logger) (*analytics.State, snapshot.Info, error) {
 	state := analytics.NewState()
 	info, found, err := store.Load(func(_ uint64, r io.Reader) error {
 		s, err := analytics.ReadState(r)
@@ -198,6 +211,10 @@ func loadState(store *snapshot.Store) (*analytics.State, snapshot.Info, error) {
 		state = s
 		return nil
 	})
+	var none *snapshot.NoneVerifiesError
+	if errors.As(err, &none) {
+		return wholeLog(fsys, dir, store, none, logger)
+	}
 	if err != nil {
 		return nil, snapshot.Info{}, fmt.Errorf("datadir: snapshot: %w", err)
 	}
@@ -205,6 +222,23 @@ func loadState(store *snapshot.Store) (*analytics.State, snapshot.Info, error) {
 		return state, snapshot.Info{}, nil
 	}
 	return state, info, nil
+}
+
+// wholeLog is loadState when no snapshot verifies.
+func wholeLog(fsys vfs.FS, dir string, store *snapshot.Store, none *snapshot.NoneVerifiesError, logger *slog.Logger) (*analytics.State, snapshot.Info, error) {
+	first, ok, err := wal.FirstSeq(fsys, filepath.Join(dir, "wal"))
+	if err != nil {
+		return nil, snapshot.Info{}, fmt.Errorf("datadir: %w", err)
+	}
+	if ok && first > 1 {
+		return nil, snapshot.Info{}, fmt.Errorf("%w: %w; the log starts at record %d, so records 1 to %d exist only in those snapshots: "+
+			"nothing was changed; restore a snapshot that verifies into %s", ErrNoSnapshot, none, first, first-1, store.Dir)
+	}
+	if err := store.SetAside(none); err != nil {
+		return nil, snapshot.Info{}, fmt.Errorf("datadir: %w", err)
+	}
+	logger.Warn("no snapshot verifies; rebuilding the state from the whole log, which starts at its first record", "snapshots", len(none.Broken))
+	return analytics.NewState(), snapshot.Info{}, nil
 }
 
 func applyPayload(state *analytics.State, seq uint64, payload []byte) error {
@@ -248,12 +282,30 @@ func (d *DataDir) Checkpoint() (snapshot.Info, error) {
 	if err != nil {
 		return snapshot.Info{}, err
 	}
-	if err := d.wal.Compact(through); err != nil {
+	if err := d.compact(); err != nil {
 		d.log.Warn("log not compacted after snapshot; will retry at the next one", "through", through, "err", err)
 	}
 	d.lastSeq, d.lastTime, d.lastInfo = through, d.opts.Now(), info
 	d.lastAt, d.lastTook = d.lastTime, d.lastTime.Sub(began)
 	return info, nil
+}
+
+// compact drops the log the oldest kept snapshot covers, and no more: the
+// log after every kept snapshot stays, so that when the newest turns out
+// broken at the next start, the older one plus the log after it still
+// holds every record (issue 10, finding 2: the log after the older one
+// was dropped, and a flipped byte in the newest made the folder
+// unbootable). With a single snapshot nothing is dropped: the whole log
+// is its fallback. The price is a log about two snapshot intervals long.
+func (d *DataDir) compact() error {
+	list, err := d.store.List()
+	if err != nil {
+		return fmt.Errorf("datadir: %w", err)
+	}
+	if len(list) < 2 {
+		return nil
+	}
+	return d.wal.Compact(list[len(list)-1].Seq)
 }
 
 // build makes the snapshot for through, in this process or with Builder.
@@ -282,8 +334,11 @@ func Build(fsys vfs.FS, dir string, through uint64, logger *slog.Logger) (snapsh
 	if fsys == nil {
 		fsys = vfs.OS{}
 	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	store := &snapshot.Store{Dir: filepath.Join(dir, "snap"), FS: fsys, Logger: logger}
-	state, base, err := loadState(store)
+	state, base, err := loadState(fsys, dir, store, logger)
 	if err != nil {
 		return snapshot.Info{}, err
 	}

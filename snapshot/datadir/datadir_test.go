@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -14,6 +19,7 @@ import (
 	"github.com/sessionserver/sessionserver/actors/analytics"
 	"github.com/sessionserver/sessionserver/actors/event"
 	"github.com/sessionserver/sessionserver/snapshot"
+	"github.com/sessionserver/sessionserver/snapshot/vfs"
 	"github.com/sessionserver/sessionserver/snapshot/vfs/faultfs"
 	"github.com/sessionserver/sessionserver/snapshot/wal"
 )
@@ -141,8 +147,10 @@ func TestRestartRebuildsTheState(t *testing.T) {
 	}
 }
 
-// TestCheckpointDropsTheLogItCovers: after a snapshot the sealed segments
-// it covers are gone, and the next write continues the sequence.
+// TestCheckpointDropsTheLogItCovers: the log is dropped only back to the
+// oldest kept snapshot: the first snapshot drops nothing (the whole log is
+// its fallback), the second drops the segments the first covers and keeps
+// the ones after it; the next write continues the sequence.
 func TestCheckpointDropsTheLogItCovers(t *testing.T) {
 	fsys := faultfs.New()
 	d, _ := mustOpen(t, options(fsys))
@@ -156,14 +164,26 @@ func TestCheckpointDropsTheLogItCovers(t *testing.T) {
 	if info.Seq != uint64(len(recs)) {
 		t.Fatalf("snapshot covers %d, want %d", info.Seq, len(recs))
 	}
-	if after := d.Stats().Segments; after >= before || after > 2 {
-		t.Fatalf("segments %d before, %d after the snapshot", before, after)
+	if after := d.Stats().Segments; after != before+1 {
+		t.Fatalf("the first snapshot: segments %d before, %d after; want every one kept and a new one", before, after)
 	}
-	more := records(3, 10)
+	more := records(3, 300)
 	appendAll(t, d, more)
+	mid := d.Stats().Segments
+	if _, err := d.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if after := d.Stats().Segments; after != mid+1-before {
+		t.Fatalf("the second snapshot: segments %d before, %d after; want the %d the first snapshot covers dropped", mid, after, before)
+	}
+	if first, _, _ := wal.FirstSeq(fsys, "/data/wal"); first != info.Seq+1 {
+		t.Fatalf("the log starts at %d, want %d (just after the older snapshot)", first, info.Seq+1)
+	}
+	last := records(4, 10)
+	appendAll(t, d, last)
 	fsys.PowerLoss()
 	_, st := mustOpen(t, options(fsys))
-	if !bytes.Equal(encode(t, st), reference(t, append(append([]event.Record{}, recs...), more...))) {
+	if !bytes.Equal(encode(t, st), reference(t, slices.Concat(recs, more, last))) {
 		t.Fatal("state after snapshot + log differs")
 	}
 }
@@ -340,5 +360,127 @@ func TestBuilder(t *testing.T) {
 	_, st := mustOpen(t, options(fsys))
 	if !bytes.Equal(encode(t, st), reference(t, recs)) {
 		t.Fatal("state after a built snapshot differs")
+	}
+}
+
+// flipByte flips a byte in the middle of the file at path.
+func flipByte(t *testing.T, fsys vfs.FS, path string) {
+	t.Helper()
+	f, err := fsys.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x40
+	if _, err := f.Seek(fi.Size()/2, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// twoSnapshots writes three batches of records with a snapshot after each
+// of the first two, and returns every record and the snapshots, newest
+// first.
+func twoSnapshots(t *testing.T, fsys *faultfs.FS) ([]event.Record, []snapshot.Info) {
+	t.Helper()
+	d, _ := mustOpen(t, options(fsys))
+	var all []event.Record
+	for w := range 3 {
+		recs := records(10+w, 200)
+		appendAll(t, d, recs)
+		all = append(all, recs...)
+		if w < 2 {
+			if _, err := d.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fsys.PowerLoss() // a kill -9: no final snapshot
+	list, err := (&snapshot.Store{Dir: "/data/snap", FS: fsys}).List()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("snapshots: %v %v", list, err)
+	}
+	return all, list
+}
+
+// TestBrokenNewestSnapshotFallsBack is issue 10's finding 2: a flipped
+// byte in the newest snapshot made the folder unbootable, because the log
+// after the older snapshot was gone. Now the older one plus the log after
+// it give every record back, and the broken one is set aside.
+func TestBrokenNewestSnapshotFallsBack(t *testing.T) {
+	fsys := faultfs.New()
+	all, list := twoSnapshots(t, fsys)
+	flipByte(t, fsys, list[0].Path)
+	d, st, rec, err := Open(options(fsys))
+	if err != nil {
+		t.Fatalf("a broken newest snapshot: %v", err)
+	}
+	defer d.Close()
+	if rec.SnapshotSeq != list[1].Seq {
+		t.Errorf("recovered from snapshot %d, want the older %d", rec.SnapshotSeq, list[1].Seq)
+	}
+	if !bytes.Equal(encode(t, st), reference(t, all)) {
+		t.Fatal("state after the fallback differs from every record")
+	}
+	if _, err := fsys.Stat(list[0].Path + ".broken"); err != nil {
+		t.Errorf("the broken snapshot was not set aside: %v", err)
+	}
+}
+
+// TestEverySnapshotBroken: with both snapshots broken and the log
+// compacted, the start refuses (ErrNoSnapshot, every snapshot and the
+// log's first record named) and renames nothing, the same at every try;
+// with a log that still starts at its first record, it rebuilds from it.
+func TestEverySnapshotBroken(t *testing.T) {
+	fsys := faultfs.New()
+	_, list := twoSnapshots(t, fsys)
+	for _, s := range list {
+		flipByte(t, fsys, s.Path)
+	}
+	for range 2 {
+		_, _, _, err := Open(options(fsys))
+		if !errors.Is(err, ErrNoSnapshot) || !errors.Is(err, snapshot.ErrCorrupt) {
+			t.Fatalf("both snapshots broken: %v", err)
+		}
+		for _, s := range list {
+			if !strings.Contains(err.Error(), filepath.Base(s.Path)) {
+				t.Errorf("the refusal does not name %s: %v", s.Path, err)
+			}
+			if _, serr := fsys.Stat(s.Path); serr != nil {
+				t.Errorf("%s was moved: %v", s.Path, serr)
+			}
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("starts at record %d", list[1].Seq+1)) {
+			t.Errorf("the refusal does not say where the log starts: %v", err)
+		}
+	}
+
+	fsys = faultfs.New()
+	d, _ := mustOpen(t, options(fsys))
+	recs := records(20, 200)
+	appendAll(t, d, recs)
+	info, err := d.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys.PowerLoss()
+	flipByte(t, fsys, info.Path)
+	d, st, rec, err := Open(options(fsys))
+	if err != nil {
+		t.Fatalf("the only snapshot broken, the whole log kept: %v", err)
+	}
+	defer d.Close()
+	if rec.SnapshotSeq != 0 || !bytes.Equal(encode(t, st), reference(t, recs)) {
+		t.Fatalf("rebuilt from snapshot %d; state differs: %v", rec.SnapshotSeq, !bytes.Equal(encode(t, st), reference(t, recs)))
 	}
 }

@@ -69,3 +69,14 @@ func readRange(fsys vfs.FS, path string, first, from, through uint64, maxRecord 
 	}
 	return err
 }
+
+// FirstSeq returns the first sequence of the log in dir as its segment
+// names tell it, without reading them (ok=false: no segment). A log whose
+// first sequence is 1 was never compacted: it alone rebuilds the state.
+func FirstSeq(fsys vfs.FS, dir string) (first uint64, ok bool, err error) {
+	segs, _, err := listDir(fsys, dir)
+	if err != nil || len(segs) == 0 {
+		return 0, false, err
+	}
+	return segs[0].first, true, nil
+}
