@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/sessionserver
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-race bench bench-wrk lint fuzz fuzz-short clean
+.PHONY: run build test test-race bench bench-wrk lint fuzz fuzz-short crash-long clean
 
 run: build
 	./$(BIN)
@@ -30,6 +30,14 @@ fuzz-short:
 	@for t in $(SHORT_FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
 	  echo "fuzz $$pkg $$name $(SHORT_FUZZ_EXECS) executions"; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(SHORT_FUZZ_EXECS)x $$pkg > /tmp/fuzz-short.$$$$.log 2>&1 || { cat /tmp/fuzz-short.$$$$.log; exit 1; }; \
 	done
+
+# The kill -9 test for CRASH_CYCLES cycles per fsync mode beside CRASH_BUSY
+# busy loops (CPU contention), outside make test: every acknowledged write
+# present exactly once after each restart.
+CRASH_CYCLES ?= 500
+CRASH_BUSY ?= 2
+crash-long:
+	CRASH_CYCLES=$(CRASH_CYCLES) CRASH_BUSY=$(CRASH_BUSY) $(GO) test -count=1 -run '^TestKill9UnderLoad$$' -timeout 180m -v ./cmd/sessionserver/
 
 test-race:
 	$(GO) test -race -count=1 ./...
