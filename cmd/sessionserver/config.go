@@ -206,14 +206,44 @@ func ParseServe(args []string, lookup func(string) (string, bool), stderr io.Wri
 }
 
 const serveUsage = `Usage:
-  sessionserver [flags]                   run the server
-  sessionserver token -sub USER [flags]   print a signed token (sessionserver token -h)
+  sessionserver [flags]                   run the server (the flags below)
+  sessionserver token -sub USER [flags]   print a token signed with the server's secret
+  sessionserver verify [-data-dir DIR]    check a data folder, changing nothing (beside a running server too)
+  sessionserver repair [-data-dir DIR]    cut a damaged log at its first bad record (server stopped)
+  sessionserver help [command]            this help, or a command's
+
+"sessionserver COMMAND -h" is the same as "sessionserver help COMMAND".
 
 Every flag can be set by the environment variable named beside it;
 a flag on the command line wins over its variable.
 
 Flags:
 `
+
+// boolHint turns the flag package's complaint about the value after a
+// bool flag ("-public-endpoints false": "false" is taken as an argument)
+// into the way to write it.
+func boolHint(fs *flag.FlagSet, args []string, err error) error {
+	if err == nil || fs.NArg() == 0 {
+		return err
+	}
+	v := fs.Arg(0)
+	if _, perr := strconv.ParseBool(v); perr != nil {
+		return err
+	}
+	for i := 1; i < len(args); i++ {
+		if args[i] != v {
+			continue
+		}
+		name := strings.TrimLeft(args[i-1], "-")
+		if f := fs.Lookup(name); f != nil {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				return fmt.Errorf("%w; -%s takes no separate value: write -%s=%s", err, name, name, v)
+			}
+		}
+	}
+	return err
+}
 
 // newFlagSet returns a FlagSet with bs bound that prints nothing: parse
 // errors come back as values, and the caller prints the usage on -h.
@@ -241,7 +271,7 @@ func parseFlags(fs *flag.FlagSet, bs []binding, args []string, lookup func(strin
 	case err != nil:
 		return err
 	case fs.NArg() > 0:
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return boolHint(fs, args, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	return nil
 }

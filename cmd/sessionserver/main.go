@@ -46,6 +46,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 			return runVerify(args[1:], lookup, stdout, stderr, true)
 		case "checkpoint":
 			return runCheckpoint(args[1:], stdout, stderr)
+		case "help":
+			return runHelp(args[1:], lookup, stdout, stderr)
 		}
 	}
 	cfg, err := ParseServe(args, lookup, stderr)
@@ -66,6 +68,32 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	if err := serve(ctx, cfg, logger, nil); err != nil {
 		logger.Error("sessionserver stopped", "err", err)
 		return 1
+	}
+	return 0
+}
+
+// runHelp implements `sessionserver help [command]`: the usage of the
+// server or of one command, on stdout, exit 0; an unknown command is a
+// one-line error, exit 2. (checkpoint is internal: the server starts it.)
+func runHelp(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) > 1 {
+		fmt.Fprintf(stderr, "sessionserver help: one command at most, got %q\n", args)
+		return 2
+	}
+	cmd := "serve"
+	if len(args) == 1 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve", "help":
+		_, _ = ParseServe([]string{"-h"}, nil, stdout)
+	case "token":
+		runToken([]string{"-h"}, nil, stdout, stdout)
+	case "verify", "repair":
+		runVerify([]string{"-h"}, nil, stdout, stdout, cmd == "repair")
+	default:
+		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, verify, repair, help\n", cmd)
+		return 2
 	}
 	return 0
 }

@@ -14,29 +14,43 @@ import (
 	"github.com/sessionserver/sessionserver/snapshot/wal"
 )
 
+const verifyUsage = `Usage:
+  sessionserver verify [-data-dir DIR]
+
+Reports what a start would find in the data folder and which snapshot and
+log it would use, changing nothing; exit 1 when a start would refuse. It
+works beside a running server.
+
+Flags:
+`
+
+const repairUsage = `Usage:
+  sessionserver repair [-data-dir DIR]
+
+Cuts a damaged log at its first bad record, keeping .broken copies, then
+reports like verify. It refuses while a server holds the folder.
+
+Flags:
+`
+
 // runVerify implements `sessionserver verify -data-dir DIR` (report what a
 // start would find, change nothing; exit 1 when a start would refuse) and
 // `sessionserver repair -data-dir DIR` (cut the log at its first damage,
 // keeping .broken copies).
 func runVerify(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer, repair bool) int {
 	name := map[bool]string{false: "verify", true: "repair"}[repair]
-	fs := flag.NewFlagSet("sessionserver "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := "./data"
-	if v, ok := lookup("SESSION_DATA_DIR"); ok && v != "" {
-		dataDir = v
-	}
-	fs.StringVar(&dataDir, "data-dir", dataDir, "data folder (env SESSION_DATA_DIR)")
-	if err := fs.Parse(args); err != nil {
+	c := DefaultConfig()
+	bs := []binding{{"data-dir", "SESSION_DATA_DIR", "`folder` to check", &value[string]{&c.DataDir, parseDataDir, ident}}}
+	fs := newFlagSet("sessionserver "+name, bs)
+	usage := map[bool]string{false: verifyUsage, true: repairUsage}[repair]
+	if err := parseFlags(fs, bs, args, lookup, stderr, usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "sessionserver %s: %v\n", name, err)
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sessionserver %s: unexpected argument %q\n", name, fs.Arg(0))
-		return 2
-	}
+	dataDir := c.DataDir
 	fsys := vfs.OS{}
 	if repair {
 		return runRepair(fsys, dataDir, stdout, stderr)
