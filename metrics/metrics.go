@@ -55,11 +55,12 @@ type Hist struct {
 	Sum    float64
 }
 
-// SnapshotInfo describes the newest snapshot written.
+// SnapshotInfo describes the newest snapshot: written by this process, or
+// loaded at its start (At is then the file's time, Duration 0).
 type SnapshotInfo struct {
 	SizeBytes int64
 	Duration  time.Duration
-	At        time.Time // zero: none yet
+	At        time.Time // zero: there is none
 }
 
 // Sources are read at every scrape; any may be nil.
@@ -165,7 +166,7 @@ func (m *Metrics) Render() ([]byte, string, error) {
 // histogram sends h as a constant histogram; a Hist without bounds, or
 // with as many counts as bounds missing, is left out.
 func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, h Hist) {
-	if len(h.Bounds) == 0 || len(h.Counts) != len(h.Bounds) {
+	if len(h.Counts) != len(h.Bounds) {
 		return
 	}
 	b := make(map[float64]uint64, len(h.Bounds))
@@ -210,30 +211,41 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
+// Collect reports every family at every scrape, from the first one on
+// (issue 10, finding 7: an alert on a missing or stale snapshot fired
+// after each restart): a source not set yet (the server is recovering)
+// reports zeros, and the snapshot figures are those of the snapshot the
+// start loaded until this process writes one (time 0: there is none).
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.m.sources.Load()
+	var n SessionCounts
 	if s.Sessions != nil {
-		n := s.Sessions()
-		ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.GaugeValue, float64(n.Active), "active")
-		ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.GaugeValue, float64(n.Paused), "paused")
-		ch <- prometheus.MustNewConstMetric(c.started, prometheus.CounterValue, float64(n.Started))
+		n = s.Sessions()
 	}
+	ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.GaugeValue, float64(n.Active), "active")
+	ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.GaugeValue, float64(n.Paused), "paused")
+	ch <- prometheus.MustNewConstMetric(c.started, prometheus.CounterValue, float64(n.Started))
+	var l LogCounts
 	if s.Log != nil {
-		l := s.Log()
-		ch <- prometheus.MustNewConstMetric(c.appends, prometheus.CounterValue, float64(l.Appends))
-		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(l.Bytes))
-		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(l.Batches))
-		ch <- prometheus.MustNewConstMetric(c.fsyncs, prometheus.CounterValue, float64(l.Fsyncs))
-		ch <- prometheus.MustNewConstMetric(c.fsyncSecs, prometheus.CounterValue, l.FsyncSeconds)
-		ch <- prometheus.MustNewConstMetric(c.batch, prometheus.GaugeValue, float64(l.LastBatch))
-		histogram(ch, c.fsyncHist, l.FsyncLatency)
-		histogram(ch, c.batchHist, l.BatchRecords)
+		l = s.Log()
 	}
+	ch <- prometheus.MustNewConstMetric(c.appends, prometheus.CounterValue, float64(l.Appends))
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(l.Bytes))
+	ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(l.Batches))
+	ch <- prometheus.MustNewConstMetric(c.fsyncs, prometheus.CounterValue, float64(l.Fsyncs))
+	ch <- prometheus.MustNewConstMetric(c.fsyncSecs, prometheus.CounterValue, l.FsyncSeconds)
+	ch <- prometheus.MustNewConstMetric(c.batch, prometheus.GaugeValue, float64(l.LastBatch))
+	histogram(ch, c.fsyncHist, l.FsyncLatency)
+	histogram(ch, c.batchHist, l.BatchRecords)
+	var sn SnapshotInfo
 	if s.Snapshot != nil {
-		if sn := s.Snapshot(); !sn.At.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.snapSize, prometheus.GaugeValue, float64(sn.SizeBytes))
-			ch <- prometheus.MustNewConstMetric(c.snapDur, prometheus.GaugeValue, sn.Duration.Seconds())
-			ch <- prometheus.MustNewConstMetric(c.snapAt, prometheus.GaugeValue, float64(sn.At.UnixNano())/1e9)
-		}
+		sn = s.Snapshot()
 	}
+	at := 0.0
+	if !sn.At.IsZero() {
+		at = float64(sn.At.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(c.snapSize, prometheus.GaugeValue, float64(sn.SizeBytes))
+	ch <- prometheus.MustNewConstMetric(c.snapDur, prometheus.GaugeValue, sn.Duration.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.snapAt, prometheus.GaugeValue, at)
 }

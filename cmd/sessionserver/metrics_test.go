@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +80,80 @@ func missingLines(body string, want []string) []string {
 		}
 	}
 	return out
+}
+
+// scrape returns the body of GET /metrics.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// metricValue is the value of the sample line that starts with name+" ".
+func metricValue(t *testing.T, body, name string) float64 {
+	t.Helper()
+	for line := range strings.SplitSeq(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics lacks %s\n%s", name, body)
+	return 0
+}
+
+// TestMetricsFromTheStart is issue 10's finding 7: every family is on
+// /metrics at the first scrape of a fresh server (zeros, snapshot time 0),
+// and after a restart on a folder with a snapshot the snapshot figures
+// are the loaded snapshot's at once, also with -snapshot-interval 0.
+func TestMetricsFromTheStart(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, dir, "-snapshot-interval", "0")
+	body := scrape(t, p.addr)
+	fresh := []string{
+		`sessionserver_sessions{state="active"} 0`, "sessionserver_sessions_started_total 0",
+		"sessionserver_log_appends_total 0", "sessionserver_log_bytes_total 0", "sessionserver_log_batches_total 0",
+		"sessionserver_log_fsyncs_total ", "sessionserver_log_fsync_seconds_total ", "sessionserver_log_last_batch_records 0",
+		"sessionserver_log_fsync_duration_seconds_count ", "sessionserver_log_batch_records_count 0",
+		"sessionserver_snapshot_size_bytes 0", "sessionserver_snapshot_duration_seconds 0",
+		"sessionserver_snapshot_last_success_timestamp_seconds 0", "sessionserver_recovery_duration_seconds ",
+		"sessionserver_admission_rejections_total 0",
+	}
+	if missing := missingLines(body, fresh); len(missing) > 0 {
+		t.Fatalf("a fresh server's /metrics lacks %q\n%s", missing, body)
+	}
+	c := newClient(t, p.addr)
+	for range 10 {
+		if code, _, err := c.post("/api/sessions/start", map[string]any{"app": "m", "user": "u"}); err != nil || code != 200 {
+			t.Fatalf("start: %d %v", code, err)
+		}
+	}
+	if err := p.stop(t); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, p.logs.String())
+	}
+	snaps := snapshots(t, dir)
+	fi, err := os.Stat(snaps[len(snaps)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = startProc(t, dir, "-snapshot-interval", "0")
+	body = scrape(t, p.addr)
+	if got := metricValue(t, body, "sessionserver_snapshot_size_bytes"); got != float64(fi.Size()) {
+		t.Errorf("snapshot size after the restart %v, want the loaded file's %d", got, fi.Size())
+	}
+	if got := metricValue(t, body, "sessionserver_snapshot_last_success_timestamp_seconds"); got < float64(fi.ModTime().Unix())-1 || got > float64(time.Now().Unix())+1 {
+		t.Errorf("snapshot time after the restart %v, want the loaded file's %v", got, fi.ModTime().Unix())
+	}
+	metricValue(t, body, "sessionserver_snapshot_duration_seconds")
 }

@@ -165,6 +165,11 @@ func open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	rec.LastSeq = d.wal.LastSeq()
 	rec.Duration = opts.Now().Sub(began)
 	d.lastSeq, d.lastTime, d.lastInfo = info.Seq, opts.Now(), info
+	if info.Path != "" {
+		if fi, err := opts.FS.Stat(info.Path); err == nil {
+			d.lastAt = fi.ModTime() // when the loaded snapshot was written
+		}
+	}
 	return d, state, rec, nil
 }
 
@@ -398,11 +403,12 @@ func (d *DataDir) maybeCheckpoint() {
 // Stats are the log's counters.
 func (d *DataDir) Stats() wal.Stats { return d.wal.Stats() }
 
-// SnapshotStatus is the newest snapshot and, if this process wrote it,
-// when and how long it took.
+// SnapshotStatus is the newest snapshot, when it was written (by this
+// process, or for one loaded at the start its file's time) and, if this
+// process wrote it, how long it took.
 type SnapshotStatus struct {
 	Info    snapshot.Info
-	Written time.Time // zero: loaded at start, not written since
+	Written time.Time // zero: there is no snapshot
 	Took    time.Duration
 }
 
