@@ -19,6 +19,7 @@ var (
 	ErrMethod      = errors.New("http: method not allowed")
 	ErrTooLarge    = errors.New("http: body too large")
 	ErrRecovering  = errors.New("http: server is recovering")
+	ErrNotDurable  = errors.New("http: writes cannot be made durable")
 	ErrRateLimited = errors.New("http: rate limit exceeded")
 	ErrOverloaded  = errors.New("http: admission limit reached")
 )

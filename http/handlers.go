@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"maps"
 
 	"github.com/valyala/fasthttp"
@@ -19,12 +20,23 @@ func healthAnswer(c *call, message string) error {
 
 func rootHealth(c *call) error { return healthAnswer(c, "Session Server is running") }
 
+// apiHealth is readiness: 503 while the state is recovered or while
+// writes cannot be made durable (a full disk, a failed fsync), so that a
+// load balancer sends the traffic elsewhere; liveness is /livez.
 func apiHealth(c *call) error {
 	if c.s.recovering() {
 		return errRecovering()
 	}
+	if err := c.s.readiness(); err != nil {
+		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "writes cannot be made durable: " + err.Error(),
+			details: "storage", err: fmt.Errorf("%w: %w", ErrNotDurable, err)}
+	}
 	return healthAnswer(c, "API is healthy")
 }
+
+// liveness answers 200 while the process runs, recovering or not, with
+// the disk full or not: restart it only when this fails.
+func liveness(c *call) error { return healthAnswer(c, "Session Server is alive") }
 
 func authHealth(c *call) error {
 	writeJSON(c.ctx, fasthttp.StatusOK, &envelope{Status: "success", Message: "Authentication service is healthy"})

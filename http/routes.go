@@ -35,6 +35,7 @@ func (s *Server) routeTable() map[string]*route {
 	table := map[string]*route{
 		"/":                                     health(rootHealth),
 		"/api/health":                           health(apiHealth),
+		"/livez":                                {methods: "GET, POST", health: true, handle: liveness},
 		"/api/auth/health":                      health(authHealth),
 		"/api/auth/validate-token":              post(validateToken),
 		"/api/auth/token-info":                  post(tokenInfo),

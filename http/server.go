@@ -78,6 +78,7 @@ type Server struct {
 	admission chan struct{}
 	engine    atomic.Pointer[actors.Engine]
 	forced    atomic.Bool // SetRecovering
+	ready     atomic.Pointer[func() error]
 }
 
 // New builds a Server.
@@ -123,6 +124,17 @@ func New(cfg Config) *Server {
 // Ready hands the server its engine once the state is recovered; until
 // then /api/health and every engine route answer 503.
 func (s *Server) Ready(eng *actors.Engine) { s.engine.Store(eng) }
+
+// SetReadiness tells /api/health whether writes can be made durable
+// (nil: they are); the server passes the data folder's Health.
+func (s *Server) SetReadiness(fn func() error) { s.ready.Store(&fn) }
+
+func (s *Server) readiness() error {
+	if fn := s.ready.Load(); fn != nil && *fn != nil {
+		return (*fn)()
+	}
+	return nil
+}
 
 // SetRecovering forces (or lifts) the answers of a recovering server
 // while an engine is present, for example during a restore.

@@ -200,6 +200,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger})
 	reg.SetRecovery(rec.Duration)
 	reg.SetSources(metricSources(eng, dd))
+	srv.SetReadiness(dd.Health)
 	srv.Ready(eng)
 	dd.Run()
 	select {

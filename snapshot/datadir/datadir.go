@@ -400,6 +400,10 @@ func (d *DataDir) maybeCheckpoint() {
 	d.log.Info("snapshot written", "seq", info.Seq, "bytes", info.Size, "took", time.Since(began))
 }
 
+// Health reports whether writes can be made durable now (see
+// wal.Log.Health); the server's readiness.
+func (d *DataDir) Health() error { return d.wal.Health() }
+
 // Stats are the log's counters.
 func (d *DataDir) Stats() wal.Stats { return d.wal.Stats() }
 

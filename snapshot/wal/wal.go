@@ -60,6 +60,7 @@ type Log struct {
 	buf        []byte
 	taken      []*request
 	warnedDisk bool
+	health     health
 
 	segMu     sync.Mutex
 	segs      []segInfo    // sealed segments, then the active one

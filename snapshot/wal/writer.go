@@ -182,6 +182,7 @@ func (l *Log) writeBatch(batch []*request) error {
 	}
 	l.lastSeq.Store(first + uint64(len(batch)) - 1)
 	l.count(len(batch), len(buf))
+	l.health.failing.Store(false)
 	if l.warnedDisk {
 		l.warnedDisk = false
 		l.log.Info("wal: writes succeed again")
@@ -192,6 +193,7 @@ func (l *Log) writeBatch(batch []*request) error {
 // writeFailed cuts what a failed write left and returns the error for the
 // batch; the next batch is tried again. If the cut fails, the log fails.
 func (l *Log) writeFailed(n int, err error) error {
+	l.health.failing.Store(true)
 	if terr := l.active.Truncate(l.size); terr != nil {
 		return l.setFailed(fmt.Errorf("write: %w; truncating %d partial bytes: %w", err, n, terr))
 	}
