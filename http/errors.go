@@ -20,6 +20,7 @@ var (
 	ErrTooLarge    = errors.New("http: body too large")
 	ErrRecovering  = errors.New("http: server is recovering")
 	ErrNotDurable  = errors.New("http: writes cannot be made durable")
+	ErrTimeout     = errors.New("http: request not received in time")
 	ErrRateLimited = errors.New("http: rate limit exceeded")
 	ErrOverloaded  = errors.New("http: admission limit reached")
 )

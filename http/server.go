@@ -49,13 +49,17 @@ type Config struct {
 	// once; one more is answered 503 with Retry-After at once instead of
 	// queueing. 0 means DefaultMaxInFlight.
 	MaxInFlight int
+	// MaxConnsPerIP bounds the connections one client address holds open;
+	// one more is answered 429 in the envelope with Retry-After. 0 means
+	// DefaultMaxConnsPerIP; negative, no per-address limit.
+	MaxConnsPerIP int
 }
 
 // DefaultMaxInFlight is the admission limit when none is configured.
 const DefaultMaxInFlight = 256
 
-// DefaultMaxConns is the most connections served at once; fasthttp answers
-// more with 503 at once.
+// DefaultMaxConns is the most connections served at once; one more is
+// answered 503 in the envelope with Retry-After and closed.
 const DefaultMaxConns = 16384
 
 // Server is the HTTP front end.
@@ -105,13 +109,23 @@ func New(cfg Config) *Server {
 		s.engine.Store(cfg.Engine)
 	}
 	s.srv = &fasthttp.Server{
-		Handler:                       s.Handle,
-		ErrorHandler:                  s.transportError,
-		Name:                          "sessionserver",
-		MaxRequestBodySize:            maxRead,
-		ReadBufferSize:                16 << 10, // headers up to 16 KiB: a token of up to 8 KiB gets its 401
-		Concurrency:                   DefaultMaxConns,
-		ReadTimeout:                   30 * time.Second,
+		Handler:            s.Handle,
+		ErrorHandler:       s.transportError,
+		Name:               "sessionserver",
+		MaxRequestBodySize: maxRead,
+		ReadBufferSize:     16 << 10, // headers up to 16 KiB: a token of up to 8 KiB gets its 401
+		// The listener (limitListener) keeps the connections at
+		// DefaultMaxConns and answers beyond it in the envelope; the slack
+		// covers a connection closed there before fasthttp counts it out.
+		Concurrency: DefaultMaxConns + 256,
+		// ReadTimeout bounds the head, from its first byte (or the
+		// connection's opening): a client that trickles it holds the
+		// connection HeadTimeout at most and gets 408. Once the head is
+		// in, the body gets BodyTimeout.
+		ReadTimeout: HeadTimeout,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: BodyTimeout}
+		},
 		WriteTimeout:                  30 * time.Second,
 		IdleTimeout:                   2 * time.Minute,
 		DisableHeaderNamesNormalizing: false,
@@ -151,8 +165,15 @@ func errRecovering() error {
 	return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is still recovering its state; retry shortly", details: "recovering", err: ErrRecovering}
 }
 
-// Serve answers requests on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+// Serve answers requests on ln until Shutdown, at most DefaultMaxConns
+// connections at once and MaxConnsPerIP from one address.
+func (s *Server) Serve(ln net.Listener) error {
+	perIP := s.cfg.MaxConnsPerIP
+	if perIP == 0 {
+		perIP = DefaultMaxConnsPerIP
+	}
+	return s.srv.Serve(newLimitListener(ln, perIP, DefaultMaxConns))
+}
 
 // Shutdown stops accepting and waits for requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
@@ -173,6 +194,12 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.As(err, &small) || errors.Is(err, fasthttp.ErrSmallReadBuffer) {
 		writeError(ctx, &apiError{status: fasthttp.StatusRequestHeaderFieldsTooLarge,
 			message: "request headers are larger than 16 KiB", details: "headers", err: ErrTooLarge})
+		return
+	}
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+		writeError(ctx, &apiError{status: fasthttp.StatusRequestTimeout,
+			message: "the request did not arrive in time (head within " + HeadTimeout.String() + ", body within " + BodyTimeout.String() + ")", details: "timeout", err: ErrTimeout})
+		ctx.SetConnectionClose()
 		return
 	}
 	// The error quotes the request's bytes (a token, perhaps): not echoed.

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	sshttp "github.com/sessionserver/sessionserver/http"
 	"github.com/sessionserver/sessionserver/http/auth"
 )
 
@@ -93,6 +94,7 @@ type Config struct {
 	LogFormat        string        // "text" or "json"
 	PublicRateLimit  float64       // requests per second per client address on public endpoints; 0 is off
 	DebugAddr        string        // address of the profiling listener; "" is off
+	MaxConnsPerIP    int           // open connections per client address; 0 is no limit
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -106,6 +108,7 @@ func DefaultConfig() Config {
 		PublicEndpoints:  true,
 		LogLevel:         slog.LevelInfo,
 		LogFormat:        "text",
+		MaxConnsPerIP:    sshttp.DefaultMaxConnsPerIP,
 	}
 }
 
@@ -130,6 +133,7 @@ func (c *Config) bindings() []binding {
 		{"log-level", "SESSION_LOG_LEVEL", "log `level`: debug, info, warn or error", &value[slog.Level]{&c.LogLevel, parseLevel, formatLevel}},
 		{"log-format", "SESSION_LOG_FORMAT", "log `format`: text or json", &value[string]{&c.LogFormat, parseLogFormat, ident}},
 		{"public-rate-limit", "SESSION_PUBLIC_RATE_LIMIT", "`requests` per second per client address on the public endpoints; 0 is off", &value[float64]{&c.PublicRateLimit, parseRate, formatRate}},
+		{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "open connections one client `address` may hold (429 beyond); 0 is no limit; raise it behind a reverse proxy", &value[int]{&c.MaxConnsPerIP, parseCount, strconv.Itoa}},
 		{"debug-addr", "SESSION_DEBUG_ADDR", "`address` (host:port) of a profiling listener (/debug/pprof/...); empty is off", &value[string]{&c.DebugAddr, parseDebugAddr, ident}},
 	}
 }
@@ -360,6 +364,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.Float64("public_rate_limit", c.PublicRateLimit),
 		slog.String("debug_addr", c.DebugAddr),
+		slog.Int("max_conns_per_ip", c.MaxConnsPerIP),
 	)
 }
 
@@ -496,6 +501,15 @@ func checkLogFormat(f string) error {
 		return errors.New("want text or json")
 	}
 	return nil
+}
+
+// parseCount reads a whole number >= 0.
+func parseCount(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, errors.New("want a whole number >= 0")
+	}
+	return n, nil
 }
 
 func parseRate(s string) (float64, error) {

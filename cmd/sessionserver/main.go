@@ -72,6 +72,14 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	return 0
 }
 
+// connsPerIP turns the flag's 0 (no limit) into the http package's -1.
+func connsPerIP(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 // runHelp implements `sessionserver help [command]`: the usage of the
 // server or of one command, on stdout, exit 0; an unknown command is a
 // one-line error, exit 2. (checkpoint is internal: the server starts it.)
@@ -159,6 +167,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		PublicEndpoints: cfg.PublicEndpoints,
 		CORSOrigins:     cfg.CORSOrigins,
 		PublicRateLimit: cfg.PublicRateLimit,
+		MaxConnsPerIP:   connsPerIP(cfg.MaxConnsPerIP),
 		Logger:          logger,
 	})
 	if cfg.DebugAddr != "" {
