@@ -79,6 +79,11 @@ func TestE2ESlowClients(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	began := time.Now()
+	quiet, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
 	conns := slowConns(t, ctx, addr, n, 200*time.Millisecond)
 
 	// The refused ones are answered at once: 429 in the envelope (or, past
@@ -140,6 +145,12 @@ func TestE2ESlowClients(t *testing.T) {
 		if i == 0 {
 			t.Logf("first request from 127.0.0.2 beside %d slow connections: %v", n, time.Since(t0))
 		}
+	}
+
+	// A connection that sends nothing is closed after HeadTimeout, unanswered.
+	_ = quiet.SetReadDeadline(time.Now().Add(sshttp.HeadTimeout + 10*time.Second))
+	if b, err := io.ReadAll(quiet); err != nil || len(b) > 0 {
+		t.Errorf("a silent connection got %q, %v; want it closed unanswered", b, err)
 	}
 
 	// The admitted slow ones get 408 in the envelope once their head has

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -149,12 +150,28 @@ func remoteIP(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-// limitedConn gives its place back when closed.
+// limitedConn gives its place back when closed, and knows whether its
+// client ever sent a byte.
 type limitedConn struct {
 	net.Conn
 	l    *limitListener
 	ip   netip.Addr
 	once sync.Once
+	sent atomic.Bool
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.sent.Load() {
+		c.sent.Store(true)
+	}
+	return n, err
+}
+
+// silent reports whether c is a connection whose client sent nothing.
+func silent(c net.Conn) bool {
+	lc, ok := c.(*limitedConn)
+	return ok && !lc.sent.Load()
 }
 
 func (c *limitedConn) Close() error {

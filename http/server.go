@@ -197,6 +197,10 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 		return
 	}
 	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+		if silent(ctx.Conn()) {
+			_ = ctx.Conn().Close() // it sent nothing: no answer, just gone
+			return
+		}
 		writeError(ctx, &apiError{status: fasthttp.StatusRequestTimeout,
 			message: "the request did not arrive in time (head within " + HeadTimeout.String() + ", body within " + BodyTimeout.String() + ")", details: "timeout", err: ErrTimeout})
 		ctx.SetConnectionClose()

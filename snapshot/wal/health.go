@@ -14,6 +14,9 @@ import (
 // and no write or probe has succeeded since.
 var ErrUnwritable = errors.New("wal: writes cannot be made durable")
 
+// errNotYet: the last write failed and no probe has told otherwise yet.
+var errNotYet = fmt.Errorf("%w: the last write failed", ErrUnwritable)
+
 // probeName is the scratch file of the disk probe (a leftover is removed
 // by the next probe; its name is not a segment's, so a start ignores it).
 const probeName = "probe.tmp"
@@ -44,9 +47,14 @@ func (l *Log) Health() error {
 		return nil
 	}
 	h := &l.health
-	h.mu.Lock()
+	if !h.mu.TryLock() { // a probe is on its way (a stalled disk): answer, don't wait
+		return errNotYet
+	}
 	defer h.mu.Unlock()
 	if time.Since(h.last) < time.Second {
+		if h.lastErr == nil { // a write failed after the last probe succeeded
+			return errNotYet
+		}
 		return h.lastErr
 	}
 	h.last = time.Now()
