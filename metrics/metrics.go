@@ -2,9 +2,16 @@
 // server's own registry (nothing is registered globally).
 //
 //	m := metrics.New()
+//	m.DeclareRoutes("/api/sessions/start", ...)            // series at 0 from the start
 //	m.ObserveRequest("/api/sessions/start", 200, elapsed)  // from the HTTP layer
 //	m.SetSources(metrics.Sources{Sessions: eng.Counts, Log: dd.LogStats, ...})
 //	body, contentType := m.Render()                         // GET /metrics
+//
+// Every family is exposed from the first scrape on, before any source is
+// set (while the server recovers) and before any request: counters and
+// gauges at 0, histograms with zero counts, the routes given to
+// DeclareRoutes with status="200" at 0, and the snapshot figures at 0 (no
+// snapshot) until a source tells them.
 //
 // Families: sessionserver_http_requests_total{route,status},
 // sessionserver_http_request_duration_seconds{route},
@@ -124,6 +131,24 @@ func (m *Metrics) SetSources(s Sources) { m.sources.Store(&s) }
 
 // ObserveRequest counts one answered request.
 func (m *Metrics) ObserveRequest(route string, status int, elapsed time.Duration) {
+	rs := m.series(route, status)
+	rs.requests.Inc()
+	rs.latency.Observe(elapsed.Seconds())
+}
+
+// DeclareRoutes creates the status-200 request counter and the latency
+// histogram of each route at zero. A family with no series is not exposed
+// at all, so without this sessionserver_http_requests_total and
+// sessionserver_http_request_duration_seconds would be missing until the
+// first request; other statuses appear with their first answer.
+func (m *Metrics) DeclareRoutes(routes ...string) {
+	for _, r := range routes {
+		m.series(r, 200)
+	}
+}
+
+// series returns the cached children of route and status.
+func (m *Metrics) series(route string, status int) *routeSeries {
 	k := routeKey{route, status}
 	v, ok := m.byRoute.Load(k)
 	if !ok {
@@ -132,9 +157,7 @@ func (m *Metrics) ObserveRequest(route string, status int, elapsed time.Duration
 			latency:  m.latency.WithLabelValues(route),
 		})
 	}
-	rs := v.(*routeSeries)
-	rs.requests.Inc()
-	rs.latency.Observe(elapsed.Seconds())
+	return v.(*routeSeries)
 }
 
 // Rejected counts one admission rejection.
@@ -163,8 +186,9 @@ func (m *Metrics) Render() ([]byte, string, error) {
 	return buf.Bytes(), string(format), nil
 }
 
-// histogram sends h as a constant histogram; a Hist without bounds, or
-// with as many counts as bounds missing, is left out.
+// histogram sends h as a constant histogram. A Hist without bounds (a
+// source not set yet) has only its +Inf bucket, at zero; one whose counts
+// do not match its bounds is left out.
 func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, h Hist) {
 	if len(h.Counts) != len(h.Bounds) {
 		return

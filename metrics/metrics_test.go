@@ -65,3 +65,47 @@ func BenchmarkObserveRequest(b *testing.B) {
 		}
 	})
 }
+
+// TestEveryFamilyFromTheStart is issue 10's finding 7: before any source
+// is set (the server is recovering) and before any request, every family
+// is exposed — counters and gauges at 0, histograms with zero counts, the
+// declared routes' status-200 series at 0, no snapshot as time 0.
+func TestEveryFamilyFromTheStart(t *testing.T) {
+	m := New()
+	m.DeclareRoutes("/api/sessions/start", "/metrics")
+	body, _, err := m.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`sessionserver_http_requests_total{route="/api/sessions/start",status="200"} 0`,
+		`sessionserver_http_requests_total{route="/metrics",status="200"} 0`,
+		`sessionserver_http_request_duration_seconds_bucket{route="/api/sessions/start",le="+Inf"} 0`,
+		`sessionserver_http_request_duration_seconds_count{route="/metrics"} 0`,
+		`sessionserver_sessions{state="active"} 0`,
+		`sessionserver_sessions{state="paused"} 0`,
+		`sessionserver_sessions_started_total 0`,
+		`sessionserver_log_appends_total 0`,
+		`sessionserver_log_bytes_total 0`,
+		`sessionserver_log_batches_total 0`,
+		`sessionserver_log_fsyncs_total 0`,
+		`sessionserver_log_fsync_seconds_total 0`,
+		`sessionserver_log_last_batch_records 0`,
+		`sessionserver_log_fsync_duration_seconds_count 0`,
+		`sessionserver_log_batch_records_count 0`,
+		`sessionserver_snapshot_size_bytes 0`,
+		`sessionserver_snapshot_duration_seconds 0`,
+		`sessionserver_snapshot_last_success_timestamp_seconds 0`,
+		`sessionserver_recovery_duration_seconds 0`,
+		`sessionserver_admission_rejections_total 0`,
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("missing %q", want)
+		}
+	}
+	m.ObserveRequest("/api/sessions/start", 200, time.Millisecond)
+	body, _, _ = m.Render()
+	if want := `sessionserver_http_requests_total{route="/api/sessions/start",status="200"} 1`; !strings.Contains(string(body), want) {
+		t.Errorf("a declared series does not count: missing %q", want)
+	}
+}

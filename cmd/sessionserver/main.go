@@ -161,6 +161,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	reg := metrics.New()
+	reg.DeclareRoutes(servedRoutes()...)
 	srv := sshttp.New(sshttp.Config{
 		Metrics:         reg,
 		Verifier:        verifier,
@@ -233,6 +234,24 @@ func shutdown(srv *sshttp.Server, eng *actors.Engine, dd *datadir.DataDir, logge
 	}
 	logger.Info("sessionserver stopped cleanly", "last_snapshot", dd.LastSnapshot().Info.Path)
 	return nil
+}
+
+// servedRoutes are the route labels of the HTTP server's requests that
+// get their status-200 series at 0 from the start (metrics.DeclareRoutes),
+// so that sessionserver_http_requests_total and its latency histogram are
+// on /metrics from the first scrape. TestServedRoutes holds the list to
+// the server's routes and to the README's.
+func servedRoutes() []string {
+	return []string{
+		"/", "/api/health", "/livez", "/metrics",
+		"/api/auth/health", "/api/auth/validate-token", "/api/auth/token-info",
+		"/api/sessions/start", "/api/sessions/pause", "/api/sessions/resume", "/api/sessions/end",
+		"/api/sessions/heatmap", "/api/sessions/most-active", "/api/sessions/stats",
+		"/api/sessions/summary", "/api/sessions/public-summary",
+		"/api/sessions/timeline", "/api/sessions/public-timeline",
+		"/api/sessions/daily-time-spent", "/api/sessions/time-by-page", "/api/sessions/session-timeline-detail",
+		"/api/pages/track", "/api/pages/stats",
+	}
 }
 
 // metricSources tells the metrics where the engine's, the log's and the

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,4 +158,45 @@ func TestMetricsFromTheStart(t *testing.T) {
 		t.Errorf("snapshot time after the restart %v, want the loaded file's %v", got, fi.ModTime().Unix())
 	}
 	metricValue(t, body, "sessionserver_snapshot_duration_seconds")
+}
+
+// TestServedRoutes: the request families are on /metrics from the first
+// scrape, with every route's status-200 series (issue 10, finding 7: a
+// family without series is not exposed), and servedRoutes is the
+// server's: each route it names is served (not 404), and each endpoint
+// the README documents is in it.
+func TestServedRoutes(t *testing.T) {
+	p := startProc(t, t.TempDir(), "-snapshot-interval", "0")
+	body := scrape(t, p.addr)
+	var want []string
+	for _, r := range servedRoutes() {
+		want = append(want,
+			`sessionserver_http_requests_total{route="`+r+`",status="200"} `,
+			`sessionserver_http_request_duration_seconds_count{route="`+r+`"} `)
+	}
+	if missing := missingLines(body, want); len(missing) > 0 {
+		t.Errorf("the first scrape lacks %q", missing)
+	}
+	if got := metricValue(t, body, `sessionserver_http_requests_total{route="/api/sessions/start",status="200"}`); got != 0 {
+		t.Errorf("start's series at the first scrape: %v, want 0", got)
+	}
+	for _, r := range servedRoutes() {
+		resp, err := http.Post("http://"+p.addr+r, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			t.Errorf("servedRoutes names %s, which the server does not serve (404)", r)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile("`(/[a-z][a-z/-]*)`").FindAllStringSubmatch(string(readme), -1) {
+		if strings.HasPrefix(m[1], "/api/") && !slices.Contains(servedRoutes(), m[1]) {
+			t.Errorf("the README documents %s; servedRoutes lacks it", m[1])
+		}
+	}
 }
