@@ -82,7 +82,9 @@ func connsPerIP(n int) int {
 
 // runHelp implements `sessionserver help [command]`: the usage of the
 // server or of one command, on stdout, exit 0; an unknown command is a
-// one-line error, exit 2. (checkpoint is internal: the server starts it.)
+// one-line error, exit 2. checkpoint is internal (the server starts it to
+// build each snapshot, with arguments of its choosing): -h does not list
+// it, and its help is one line saying so, for whoever sees it in ps.
 func runHelp(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
 	if len(args) > 1 {
 		fmt.Fprintf(stderr, "sessionserver help: one command at most, got %q\n", args)
@@ -93,8 +95,10 @@ func runHelp(args []string, lookup func(string) (string, bool), stdout, stderr i
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "help":
+	case "serve", "help", "-h", "-help", "--help":
 		_, _ = ParseServe([]string{"-h"}, nil, stdout)
+	case "checkpoint":
+		fmt.Fprintln(stdout, "sessionserver checkpoint is internal: the server runs it as a child process to build each snapshot (-data-dir DIR -through SEQ)")
 	case "token":
 		runToken([]string{"-h"}, nil, stdout, stdout)
 	case "verify", "repair":

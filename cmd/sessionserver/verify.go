@@ -40,7 +40,7 @@ Flags:
 func runVerify(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer, repair bool) int {
 	name := map[bool]string{false: "verify", true: "repair"}[repair]
 	c := DefaultConfig()
-	bs := []binding{{"data-dir", "SESSION_DATA_DIR", "`folder` to check", &value[string]{&c.DataDir, parseDataDir, ident}}}
+	bs := []binding{{"data-dir", "SESSION_DATA_DIR", "`folder` to " + name, &value[string]{&c.DataDir, parseDataDir, ident}}}
 	fs := newFlagSet("sessionserver "+name, bs)
 	usage := map[bool]string{false: verifyUsage, true: repairUsage}[repair]
 	if err := parseFlags(fs, bs, args, lookup, stderr, usage); err != nil {
