@@ -133,7 +133,7 @@ func (c *Config) bindings() []binding {
 		{"log-level", "SESSION_LOG_LEVEL", "log `level`: debug, info, warn or error", &value[slog.Level]{&c.LogLevel, parseLevel, formatLevel}},
 		{"log-format", "SESSION_LOG_FORMAT", "log `format`: text or json", &value[string]{&c.LogFormat, parseLogFormat, ident}},
 		{"public-rate-limit", "SESSION_PUBLIC_RATE_LIMIT", "`requests` per second per client address on the public endpoints; 0 is off", &value[float64]{&c.PublicRateLimit, parseRate, formatRate}},
-		{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "open connections one client `address` may hold (429 beyond); 0 is no limit; raise it behind a reverse proxy", &value[int]{&c.MaxConnsPerIP, parseCount, strconv.Itoa}},
+		{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "open `connections` one client address may hold (429 beyond); 0 is no limit; raise it behind a reverse proxy", &value[int]{&c.MaxConnsPerIP, parseCount, strconv.Itoa}},
 		{"debug-addr", "SESSION_DEBUG_ADDR", "`address` (host:port) of a profiling listener (/debug/pprof/...); empty is off", &value[string]{&c.DebugAddr, parseDebugAddr, ident}},
 	}
 }
