@@ -46,7 +46,7 @@ type track struct {
 type user struct {
 	id       uint32
 	sessions sessionList
-	pages    map[uint32]*PageTotal
+	pages    pageTotals
 	tracks   []uint32 // positions in App.tracks
 }
 
@@ -54,35 +54,110 @@ type user struct {
 // (open and ended), the live counters, the per-user index and the page
 // totals. It is applied records in journal order and answers every
 // analytics query. Not safe for concurrent use: the app's actor owns it.
+//
+// An app costs little until it has much: the session part comes with the
+// first session (an app made by page tracks has none), the index of page
+// totals by time with the smallTracks+1-th track, and names, page totals
+// and buckets sit in short lists until they are many. An App with one
+// page track holds about 400 bytes (BenchmarkSmallMemory/app; 3.4 KB
+// when everything was made up front).
 type App struct {
-	agg       *Aggregate
-	sessions  map[uuid.UUID]*session.Session
-	live      map[uuid.UUID]*session.Session
-	all       sessionList
-	users     map[string]*user
-	userNames []string
-	pageIdx   map[string]uint32
-	pageNames []string
-	pages     []PageTotal // app totals by page id
-	tracks    trackList
-	byTime    pageIndex // page totals by day and bucket
-	idle      idleQueue // the live sessions by last seen
+	*sessionData         // nil until the first session
+	users        []*user // by id
+	userNames    names
+	pageNames    names
+	pages        []PageTotal // app totals by page id
+	tracks       trackList
+	byTime       pageIndex // page totals by day and bucket, past smallTracks tracks
 }
 
+// sessionData is what an App keeps of its sessions.
+type sessionData struct {
+	agg      *Aggregate
+	sessions map[uuid.UUID]*session.Session
+	live     map[uuid.UUID]*session.Session
+	all      sessionList
+	idle     idleQueue // the live sessions by last seen
+}
+
+// smallTracks is the most page tracks an App reads one by one for a range
+// of time: the index by time is built when one more comes.
+const smallTracks = 64
+
 // NewApp returns an empty App.
-func NewApp() *App {
-	return &App{
-		agg:      NewAggregate(),
-		sessions: make(map[uuid.UUID]*session.Session),
-		live:     make(map[uuid.UUID]*session.Session),
-		users:    make(map[string]*user),
-		pageIdx:  make(map[string]uint32),
+func NewApp() *App { return &App{} }
+
+// withSessions returns the session part, making it.
+func (a *App) withSessions() *sessionData {
+	if a.sessionData == nil {
+		a.sessionData = &sessionData{
+			agg:      NewAggregate(),
+			sessions: make(map[uuid.UUID]*session.Session),
+			live:     make(map[uuid.UUID]*session.Session),
+		}
 	}
+	return a.sessionData
 }
 
 // presize makes room for n sessions (a snapshot says how many).
 func (a *App) presize(n int) {
-	a.sessions = make(map[uuid.UUID]*session.Session, n)
+	if n > 0 {
+		a.withSessions().sessions = make(map[uuid.UUID]*session.Session, n)
+	}
+}
+
+// names interns strings as dense ids: a list searched in order while it
+// is short (a map holding one name takes 256 bytes), with a map beside it
+// once it has more than smallNames.
+type names struct {
+	list []string // by id
+	ids  map[string]uint32
+}
+
+// smallNames is the most names looked up by going through the list.
+const smallNames = 8
+
+// id returns the id of name.
+func (x *names) id(name string) (uint32, bool) {
+	if x.ids != nil {
+		id, ok := x.ids[name]
+		return id, ok
+	}
+	for i, n := range x.list {
+		if n == name {
+			return uint32(i), true
+		}
+	}
+	return 0, false
+}
+
+// add adds name, which is not there yet (a copy of it: the caller's may
+// point into a request), and returns its id.
+func (x *names) add(name string) uint32 {
+	name = strings.Clone(name)
+	id := uint32(len(x.list))
+	x.list = append(x.list, name)
+	switch {
+	case x.ids != nil:
+		x.ids[name] = id
+	case len(x.list) > smallNames:
+		x.ids = make(map[string]uint32, 2*len(x.list))
+		for i, n := range x.list {
+			x.ids[n] = uint32(i)
+		}
+	}
+	return id
+}
+
+// len is the number of names.
+func (x *names) len() int { return len(x.list) }
+
+// userNamed returns the user called name, or nil.
+func (a *App) userNamed(name string) *user {
+	if id, ok := a.userNames.id(name); ok {
+		return a.users[id]
+	}
+	return nil
 }
 
 func sessionOrder(a, b *session.Session) int {
@@ -92,13 +167,12 @@ func sessionOrder(a, b *session.Session) int {
 	return bytes.Compare(a.ID[:], b.ID[:])
 }
 
+// user returns the user called name, adding it.
 func (a *App) user(name string) *user {
-	u := a.users[name]
+	u := a.userNamed(name)
 	if u == nil {
-		name = strings.Clone(name)
-		u = &user{id: uint32(len(a.userNames))}
-		a.users[name] = u
-		a.userNames = append(a.userNames, name)
+		u = &user{id: a.userNames.add(name)}
+		a.users = append(a.users, u)
 	}
 	return u
 }
@@ -120,12 +194,13 @@ func (a *App) Apply(rec *event.Record) error {
 }
 
 func (a *App) start(rec *event.Record) error {
-	if _, dup := a.sessions[rec.Session]; dup {
+	sd := a.withSessions()
+	if _, dup := sd.sessions[rec.Session]; dup {
 		return fmt.Errorf("%w: %s", ErrDuplicateSession, rec.Session)
 	}
 	s := session.New(rec.Session, rec.User, rec.At)
 	s.LastSeen = rec.Logged
-	a.sessions[s.ID] = s
+	sd.sessions[s.ID] = s
 	a.index(s)
 	return nil
 }
@@ -134,9 +209,10 @@ func (a *App) start(rec *event.Record) error {
 // what it has done so far to the counters (a new session, or one read back
 // from a snapshot).
 func (a *App) index(s *session.Session) {
+	sd := a.withSessions()
 	u := a.user(s.User)
-	s.User = a.userNames[u.id]
-	a.all.add(s)
+	s.User = a.userNames.list[u.id]
+	sd.all.add(s)
 	u.sessions.add(s)
 	a.agg.AddStart(s.Start)
 	s.EachInterval(func(from, to int64) { a.agg.AddInterval(s.Start, from, to) })
@@ -149,7 +225,7 @@ func (a *App) index(s *session.Session) {
 }
 
 func (a *App) transition(rec *event.Record) error {
-	s := a.sessions[rec.Session]
+	s, _ := a.Session(rec.Session)
 	if s == nil {
 		return fmt.Errorf("%w: %s", ErrUnknownSession, rec.Session)
 	}
@@ -176,12 +252,9 @@ func (a *App) track(rec *event.Record) {
 
 // pageID interns a page name.
 func (a *App) pageID(page string) uint32 {
-	id, ok := a.pageIdx[page]
+	id, ok := a.pageNames.id(page)
 	if !ok {
-		id = uint32(len(a.pageNames))
-		page = strings.Clone(page)
-		a.pageIdx[page] = id
-		a.pageNames = append(a.pageNames, page)
+		id = a.pageNames.add(page)
 		a.pages = append(a.pages, PageTotal{})
 	}
 	return id
@@ -190,34 +263,43 @@ func (a *App) pageID(page string) uint32 {
 func (a *App) addTrack(t track) {
 	a.pages[t.page].Visits++
 	a.pages[t.page].Ms += t.ms
-	u := a.users[a.userNames[t.user]]
-	if u.pages == nil {
-		u.pages = make(map[uint32]*PageTotal)
-	}
-	pt := u.pages[t.page]
-	if pt == nil {
-		pt = new(PageTotal)
-		u.pages[t.page] = pt
-	}
-	pt.Visits++
-	pt.Ms += t.ms
+	u := a.users[t.user]
+	u.pages.add(t.page, PageTotal{Visits: 1, Ms: t.ms})
 	i := uint32(a.tracks.Len())
 	u.tracks = append(u.tracks, i)
-	a.byTime.add(t, i)
 	a.tracks.push(t)
+	switch n := a.tracks.Len(); {
+	case n == smallTracks+1: // the app is no longer small: index it all
+		for j := range uint32(n) {
+			a.byTime.add(a.tracks.at(j), j)
+		}
+	case n > smallTracks+1:
+		a.byTime.add(t, i)
+	}
 }
 
 // Sessions is the number of sessions the app has.
-func (a *App) Sessions() int { return a.all.Len() }
+func (a *App) Sessions() int {
+	if a.sessionData == nil {
+		return 0
+	}
+	return a.all.Len()
+}
 
 // Session returns the app's copy of a session (do not modify it).
 func (a *App) Session(id uuid.UUID) (*session.Session, bool) {
+	if a.sessionData == nil {
+		return nil, false
+	}
 	s, ok := a.sessions[id]
 	return s, ok
 }
 
 // Live calls fn for every session that is not ended.
 func (a *App) Live(fn func(s *session.Session)) {
+	if a.sessionData == nil {
+		return
+	}
 	for _, s := range a.live {
 		fn(s)
 	}
@@ -234,13 +316,17 @@ type Query struct {
 // selected yields the sessions of q in start order, after the cursor when
 // there is one (none for a user the app has never seen).
 func (a *App) selected(q Query, after *Cursor) iter.Seq[*session.Session] {
-	list := &a.all
-	if q.User != "" {
-		u := a.users[q.User]
-		if u == nil {
-			return func(func(*session.Session) bool) {}
+	var list *sessionList
+	switch {
+	case q.User != "":
+		if u := a.userNamed(q.User); u != nil {
+			list = &u.sessions
 		}
-		list = &u.sessions
+	case a.sessionData != nil:
+		list = &a.all
+	}
+	if list == nil {
+		return func(func(*session.Session) bool) {}
 	}
 	if !q.Range.Bounded() && after == nil {
 		return list.all()
@@ -259,7 +345,7 @@ func (a *App) selected(q Query, after *Cursor) iter.Seq[*session.Session] {
 // the buckets the range cuts), for one user by looking at each of that
 // user's selected sessions.
 func (a *App) Starts(q Query) Starts {
-	if q.User == "" {
+	if q.User == "" && a.sessionData != nil {
 		if in, ok := q.Range.inner(); ok {
 			if st, ok := a.agg.Starts(in); ok {
 				st.merge(exactStarts(a.edges(q.Range, in), q.Range.Loc))
@@ -308,7 +394,7 @@ func exactStarts(list iter.Seq[*session.Session], loc *time.Location) Starts {
 // DailyActive answers the active time per local day of the sessions of q,
 // intervals split at local midnight.
 func (a *App) DailyActive(q Query) []DayCount {
-	if q.User == "" {
+	if q.User == "" && a.sessionData != nil {
 		if !q.Range.Bounded() {
 			// All the active time there is, by the bucket it happened in:
 			// 4.5 µs at 1M sessions where StartedActive over every start
@@ -345,35 +431,43 @@ func (a *App) Pages(q Query) []PageStat {
 	switch {
 	case q.Range.Bounded():
 		a.rangePages(q).each(func(id uint32, pt PageTotal) {
-			out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
+			out = append(out, PageStat{Page: a.pageNames.list[id], PageTotal: pt})
 		})
 	case q.User == "":
 		out = make([]PageStat, 0, len(a.pages))
 		for id, pt := range a.pages {
-			out = append(out, PageStat{Page: a.pageNames[id], PageTotal: pt})
+			out = append(out, PageStat{Page: a.pageNames.list[id], PageTotal: pt})
 		}
 	default:
 		out = []PageStat{}
-		if u := a.users[q.User]; u != nil {
-			out = make([]PageStat, 0, len(u.pages))
-			for id, pt := range u.pages {
-				out = append(out, PageStat{Page: a.pageNames[id], PageTotal: *pt})
-			}
+		if u := a.userNamed(q.User); u != nil {
+			out = make([]PageStat, 0, u.pages.len())
+			u.pages.each(func(id uint32, pt PageTotal) {
+				out = append(out, PageStat{Page: a.pageNames.list[id], PageTotal: pt})
+			})
 		}
 	}
 	return sortPages(out)
 }
 
 // rangePages returns the page totals of the tracks of q, whose range is
-// bounded: for all users from the index by time, for one user from that
-// user's tracks.
+// bounded: for all users from the index by time (each track of an app
+// that has at most smallTracks), for one user from that user's tracks.
 func (a *App) rangePages(q Query) *pageSums {
-	sums := newPageSums(len(a.pageNames))
+	sums := newPageSums(a.pageNames.len())
 	if q.User == "" {
+		if a.tracks.Len() <= smallTracks {
+			for t := range a.tracks.all() {
+				if q.Range.Contains(t.at) {
+					sums.add(t.page, PageTotal{Visits: 1, Ms: t.ms})
+				}
+			}
+			return sums
+		}
 		a.byTime.sum(&a.tracks, q.Range.From, q.Range.To, sums.add)
 		return sums
 	}
-	if u := a.users[q.User]; u != nil {
+	if u := a.userNamed(q.User); u != nil {
 		for _, i := range u.tracks {
 			if t := a.tracks.at(i); q.Range.Contains(t.at) {
 				sums.add(t.page, PageTotal{Visits: 1, Ms: t.ms})

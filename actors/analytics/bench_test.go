@@ -121,3 +121,62 @@ func BenchmarkMemoryPerSession(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSmallMemory reports the heap of what a client that sends few
+// records costs: an App with one page track (a new app made by a public
+// track), a page track on a day of its own (100k distinct days of one
+// app, in reverse order, the track included), and a new user with one
+// page track.
+func BenchmarkSmallMemory(b *testing.B) {
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	const n = 100_000
+	names := make([]string, n)
+	for j := range names {
+		names[j] = fmt.Sprintf("user%d", j)
+	}
+	apply := func(b *testing.B, a *App, rec event.Record) {
+		if err := a.Apply(&rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		unit string
+		fill func(b *testing.B) any // the records, and what holds them
+	}{
+		{"app", func(b *testing.B) any {
+			apps := make([]*App, n)
+			for j := range apps {
+				apps[j] = NewApp()
+				apply(b, apps[j], event.Record{Kind: event.PageTrack, User: "ann", Page: "/", At: base, SpentMs: 1000})
+			}
+			return apps
+		}},
+		{"day", func(b *testing.B) any {
+			a := NewApp()
+			for j := range n {
+				apply(b, a, event.Record{Kind: event.PageTrack, User: "ann", Page: "/", At: base - int64(j)*dayMs, SpentMs: 1000})
+			}
+			return a
+		}},
+		{"user", func(b *testing.B) any {
+			a := NewApp()
+			for j := range n {
+				apply(b, a, event.Record{Kind: event.PageTrack, User: names[j], Page: "/", At: base, SpentMs: 1000})
+			}
+			return a
+		}},
+	} {
+		b.Run(c.unit, func(b *testing.B) {
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				held := c.fill(b)
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, "heap-bytes/"+c.unit)
+				runtime.KeepAlive(held)
+			}
+		})
+	}
+}

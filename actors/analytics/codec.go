@@ -76,19 +76,21 @@ func (e *encoder) string(s string) {
 }
 
 func (a *App) encode(e *encoder) {
-	e.uvarint(uint64(len(a.userNames)))
-	for _, n := range a.userNames {
+	e.uvarint(uint64(a.userNames.len()))
+	for _, n := range a.userNames.list {
 		e.string(n)
 	}
-	e.uvarint(uint64(len(a.pageNames)))
-	for _, n := range a.pageNames {
+	e.uvarint(uint64(a.pageNames.len()))
+	for _, n := range a.pageNames.list {
 		e.string(n)
 	}
-	e.uvarint(uint64(a.all.Len()))
+	e.uvarint(uint64(a.Sessions()))
 	var prev int64
-	for s := range a.all.all() {
-		a.encodeSession(e, s, prev)
-		prev = s.Start
+	if a.sessionData != nil {
+		for s := range a.all.all() {
+			a.encodeSession(e, s, prev)
+			prev = s.Start
+		}
 	}
 	e.uvarint(uint64(a.tracks.Len()))
 	prev = 0
@@ -103,7 +105,7 @@ func (a *App) encode(e *encoder) {
 
 func (a *App) encodeSession(e *encoder, s *session.Session, prevStart int64) {
 	e.write(s.ID[:])
-	e.uvarint(uint64(a.users[s.User].id))
+	e.uvarint(uint64(a.userNamed(s.User).id))
 	e.varint(s.Start - prevStart)
 	flags := byte(s.Status) << 1
 	if s.TimedOut {
@@ -254,16 +256,18 @@ func (d *stateDecoder) string() string { return string(d.bytes(int(d.count(maxNa
 func (d *stateDecoder) app() *App {
 	a := NewApp()
 	for i, n := uint64(0), d.count(maxCount); i < n && d.err == nil; i++ {
-		a.user(d.string())
-	}
-	if d.err == nil && len(a.users) != len(a.userNames) {
-		d.fail("duplicate user")
+		name := d.string()
+		if a.userNamed(name) != nil {
+			d.fail("duplicate user")
+		}
+		a.user(name)
 	}
 	for i, n := uint64(0), d.count(maxCount); i < n && d.err == nil; i++ {
-		a.pageID(d.string())
-	}
-	if d.err == nil && len(a.pageIdx) != len(a.pageNames) {
-		d.fail("duplicate page")
+		name := d.string()
+		if _, dup := a.pageNames.id(name); dup {
+			d.fail("duplicate page")
+		}
+		a.pageID(name)
 	}
 	var prev int64
 	n := d.count(maxCount)
@@ -278,7 +282,7 @@ func (d *stateDecoder) app() *App {
 		if d.err != nil {
 			break
 		}
-		if ms > event.MaxSpentMs || page >= uint64(len(a.pageNames)) || user >= uint64(len(a.userNames)) {
+		if ms > event.MaxSpentMs || page >= uint64(a.pageNames.len()) || user >= uint64(a.userNames.len()) {
 			d.fail("track out of range")
 			break
 		}
@@ -298,7 +302,7 @@ func (d *stateDecoder) session(a *App, prevStart int64) int64 {
 	if d.err != nil {
 		return start
 	}
-	if user >= uint64(len(a.userNames)) {
+	if user >= uint64(a.userNames.len()) {
 		d.fail("session user out of range")
 		return start
 	}
@@ -314,7 +318,7 @@ func (d *stateDecoder) session(a *App, prevStart int64) int64 {
 		return start
 	}
 	s := d.newSession()
-	*s = session.Session{ID: id, User: a.userNames[user], Start: start, Status: session.Active,
+	*s = session.Session{ID: id, User: a.userNames.list[user], Start: start, Status: session.Active,
 		Marks: d.marksFor(len(marks)), LastSeen: lastSeen}
 	d.restore(a, s, marks, flags)
 	return start
@@ -344,12 +348,13 @@ func (d *stateDecoder) restore(a *App, s *session.Session, marks []int64, flags 
 		d.fail("session status does not match its events")
 		return
 	}
-	if last := a.all.last(); last != nil && sessionOrder(last, s) >= 0 {
+	sd := a.withSessions()
+	if last := sd.all.last(); last != nil && sessionOrder(last, s) >= 0 {
 		d.fail("sessions out of order")
 		return
 	}
-	n := len(a.sessions)
-	if a.sessions[s.ID] = s; len(a.sessions) == n {
+	n := len(sd.sessions)
+	if sd.sessions[s.ID] = s; len(sd.sessions) == n {
 		d.fail("duplicate session") // the whole state is refused
 		return
 	}

@@ -77,6 +77,9 @@ func (q *idleQueue) rebuild(live map[uuid.UUID]*session.Session) {
 // Idle calls fn for every live session last seen at or before cutoff, each
 // once; a later call finds it again while it stays live and unseen.
 func (a *App) Idle(cutoff int64, fn func(s *session.Session)) {
+	if a.sessionData == nil {
+		return
+	}
 	var again []idleEntry
 	for len(a.idle.h) > 0 && a.idle.h[0].seen <= cutoff {
 		e := a.idle.pop()

@@ -139,12 +139,13 @@ func (l *trackList) at(i uint32) track { return l.chunks[i/trackChunk][i%trackCh
 
 // push appends t.
 func (l *trackList) push(t track) {
-	if l.n%trackChunk == 0 {
-		size := trackChunk
-		if l.n == 0 {
-			size = 16 // an app with a few tracks stays small
-		}
-		l.chunks = append(l.chunks, make([]track, 0, size))
+	switch {
+	case l.n == 0:
+		// The first chunk grows as tracks come: an app with a few
+		// tracks stays small.
+		l.chunks = append(l.chunks, nil)
+	case l.n%trackChunk == 0:
+		l.chunks = append(l.chunks, make([]track, 0, trackChunk))
 	}
 	k := len(l.chunks) - 1
 	l.chunks[k] = append(l.chunks[k], t)

@@ -1,6 +1,10 @@
 package analytics
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
 
 // pageIndex answers an app's page totals over a range of time without
 // looking at every track: it keeps the totals of each UTC day and of each
@@ -8,95 +12,178 @@ import "slices"
 // one. Zone offsets are multiples of 15 minutes, so a local day is whole
 // buckets: a range of local days reads at most 2 × 95 buckets and the
 // days between them. Over 1M tracks on 50 pages in 30 days
-// (BenchmarkPages), a week of all users takes 8.1 µs (49.6 µs in a zone at
-// +05:30) where scanning every track took 2.8 ms; it costs about 13 B more
-// heap per track (41 instead of 28, the user's track list included).
+// (BenchmarkPages), a week of all users takes 8.3 µs (42 µs in a zone at
+// +05:30; 10.7 and 74 µs with a map per day and bucket, on the same
+// machine) where scanning every track took 2.8 ms; it costs about 12 B
+// more heap per track (40 instead of 28, the user's track list included).
+//
+// Everything is sparse, so that a client sending tracks on many distinct
+// days (times far in the past, or an app with a few tracks a day) costs a
+// few hundred bytes a day, not the 1.6 KB of a table of 96 buckets and
+// maps: a day holds only its busy buckets, and a day or bucket its pages
+// in a short sorted list until it has more than smallPages
+// (BenchmarkSmallMemory/day). Days sit in blocks of blockDays by day
+// number, so that a day arriving before the others moves at most one
+// block's list and the list of blocks, never all the days.
 type pageIndex struct {
-	days    map[int64]*pageDay // by UTC day number
-	dayNums []int64            // the keys of days, sorted
+	blocks []pageBlock // ascending by number
+}
+
+type pageBlock struct {
+	num  int64      // day number / blockDays
+	days []*pageDay // ascending by day number
 }
 
 type pageDay struct {
-	totals  map[uint32]PageTotal // by page id
-	buckets [bucketsDay]*pageBucket
+	num     int64 // UTC day number
+	totals  pageTotals
+	buckets []pageBucket // the busy ones, ascending
 }
 
 type pageBucket struct {
-	totals map[uint32]PageTotal
+	totals pageTotals
 	tracks []uint32 // positions in App.tracks
-}
-
-func addTotal(m map[uint32]PageTotal, page uint32, ms int64) {
-	pt := m[page]
-	pt.Visits++
-	pt.Ms += ms
-	m[page] = pt
+	n      uint8    // bucket of the day, 0..bucketsDay-1
 }
 
 // add indexes t, which is track i of App.tracks.
 func (x *pageIndex) add(t track, i uint32) {
 	dn := floorDiv(t.at, dayMs)
-	d := x.days[dn]
-	if d == nil {
-		if x.days == nil {
-			x.days = make(map[int64]*pageDay)
-		}
-		d = &pageDay{totals: make(map[uint32]PageTotal, 1)}
-		x.days[dn] = d
-		if n := len(x.dayNums); n == 0 || x.dayNums[n-1] < dn {
-			x.dayNums = append(x.dayNums, dn) // the usual case: time goes forward
-		} else {
-			at, _ := slices.BinarySearch(x.dayNums, dn)
-			x.dayNums = slices.Insert(x.dayNums, at, dn)
-		}
-	}
-	addTotal(d.totals, t.page, t.ms)
-	bi := (t.at - dn*dayMs) / BucketMs
-	b := d.buckets[bi]
-	if b == nil {
-		b = &pageBucket{totals: make(map[uint32]PageTotal, 1)}
-		d.buckets[bi] = b
-	}
-	addTotal(b.totals, t.page, t.ms)
+	d := x.day(dn)
+	pt := PageTotal{Visits: 1, Ms: t.ms}
+	d.totals.add(t.page, pt)
+	b := d.bucket(uint8((t.at - dn*dayMs) / BucketMs))
+	b.totals.add(t.page, pt)
 	b.tracks = append(b.tracks, i)
+}
+
+// day returns day number dn, adding it.
+func (x *pageIndex) day(dn int64) *pageDay {
+	bn := floorDiv(dn, blockDays)
+	var blk *pageBlock
+	if n := len(x.blocks); n > 0 && x.blocks[n-1].num == bn { // the usual case: the latest days
+		blk = &x.blocks[n-1]
+	} else {
+		k, found := slices.BinarySearchFunc(x.blocks, bn, func(b pageBlock, bn int64) int { return cmp.Compare(b.num, bn) })
+		if !found {
+			x.blocks = slices.Insert(x.blocks, k, pageBlock{num: bn})
+		}
+		blk = &x.blocks[k]
+	}
+	if n := len(blk.days); n > 0 && blk.days[n-1].num == dn { // the usual case: today
+		return blk.days[n-1]
+	}
+	k, found := slices.BinarySearchFunc(blk.days, dn, func(d *pageDay, dn int64) int { return cmp.Compare(d.num, dn) })
+	if !found {
+		blk.days = slices.Insert(blk.days, k, &pageDay{num: dn})
+	}
+	return blk.days[k]
+}
+
+// bucket returns bucket n of d, adding it.
+func (d *pageDay) bucket(n uint8) *pageBucket {
+	if k := len(d.buckets); k > 0 && d.buckets[k-1].n == n { // the usual case: now
+		return &d.buckets[k-1]
+	}
+	k, found := slices.BinarySearchFunc(d.buckets, n, func(b pageBucket, n uint8) int { return cmp.Compare(b.n, n) })
+	if !found {
+		d.buckets = slices.Insert(d.buckets, k, pageBucket{n: n})
+	}
+	return &d.buckets[k]
 }
 
 // sum calls add with the totals of the tracks with from <= at < to, a page
 // at a time (the same page may come more than once).
 func (x *pageIndex) sum(tracks *trackList, from, to int64, add func(page uint32, pt PageTotal)) {
-	addAll := func(m map[uint32]PageTotal) {
-		for page, pt := range m {
-			add(page, pt)
+	fromDay := floorDiv(from, dayMs)
+	fromBlock := floorDiv(fromDay, blockDays)
+	k := sort.Search(len(x.blocks), func(k int) bool { return x.blocks[k].num >= fromBlock })
+	for ; k < len(x.blocks); k++ {
+		days := x.blocks[k].days
+		if x.blocks[k].num == fromBlock {
+			days = days[sort.Search(len(days), func(j int) bool { return days[j].num >= fromDay }):]
 		}
-	}
-	first, _ := slices.BinarySearch(x.dayNums, floorDiv(from, dayMs))
-	for _, dn := range x.dayNums[first:] {
-		start := dn * dayMs
-		if start >= to {
-			break
-		}
-		d := x.days[dn]
-		if from <= start && start+dayMs <= to {
-			addAll(d.totals) // the whole day is in the range
-			continue
-		}
-		for bi, b := range d.buckets {
-			if b == nil {
+		for _, d := range days {
+			start := d.num * dayMs
+			if start >= to {
+				return
+			}
+			if from <= start && start+dayMs <= to {
+				d.totals.each(add) // the whole day is in the range
 				continue
 			}
-			bStart := start + int64(bi)*BucketMs
-			switch {
-			case bStart+BucketMs <= from || bStart >= to:
-			case from <= bStart && bStart+BucketMs <= to:
-				addAll(b.totals)
-			default: // the range cuts this bucket
-				for _, i := range b.tracks {
-					if t := tracks.at(i); t.at >= from && t.at < to {
-						add(t.page, PageTotal{Visits: 1, Ms: t.ms})
+			for bi := range d.buckets {
+				b := &d.buckets[bi]
+				bStart := start + int64(b.n)*BucketMs
+				switch {
+				case bStart+BucketMs <= from || bStart >= to:
+				case from <= bStart && bStart+BucketMs <= to:
+					b.totals.each(add)
+				default: // the range cuts this bucket
+					for _, i := range b.tracks {
+						if t := tracks.at(i); t.at >= from && t.at < to {
+							add(t.page, PageTotal{Visits: 1, Ms: t.ms})
+						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// pageTotals are totals by page id: a list sorted by page while there are
+// at most smallPages (a map holding one page takes 256 bytes, the list 24,
+// and a list is read faster), a map beyond (a list would be moved on
+// every new page).
+type pageTotals struct {
+	list []pageEntry
+	m    map[uint32]PageTotal
+}
+
+type pageEntry struct {
+	page uint32
+	PageTotal
+}
+
+// smallPages is the most pages a pageTotals keeps in its list.
+const smallPages = 64
+
+// add adds pt to the totals of page.
+func (p *pageTotals) add(page uint32, pt PageTotal) {
+	if p.m != nil {
+		t := p.m[page]
+		t.Visits += pt.Visits
+		t.Ms += pt.Ms
+		p.m[page] = t
+		return
+	}
+	k, found := slices.BinarySearchFunc(p.list, page, func(e pageEntry, page uint32) int { return cmp.Compare(e.page, page) })
+	switch {
+	case found:
+		p.list[k].Visits += pt.Visits
+		p.list[k].Ms += pt.Ms
+	case len(p.list) < smallPages:
+		p.list = slices.Insert(p.list, k, pageEntry{page: page, PageTotal: pt})
+	default:
+		p.m = make(map[uint32]PageTotal, 2*smallPages)
+		for _, e := range p.list {
+			p.m[e.page] = e.PageTotal
+		}
+		p.m[page] = pt
+		p.list = nil
+	}
+}
+
+// len is the number of pages.
+func (p *pageTotals) len() int { return len(p.list) + len(p.m) }
+
+// each calls fn for every page (in page order while the list holds them).
+func (p *pageTotals) each(fn func(page uint32, pt PageTotal)) {
+	for _, e := range p.list {
+		fn(e.page, e.PageTotal)
+	}
+	for page, pt := range p.m {
+		fn(page, pt)
 	}
 }
 

@@ -16,13 +16,13 @@ import (
 func scanPages(a *App, q Query) []PageStat {
 	sums := map[string]PageTotal{}
 	for t := range a.tracks.all() {
-		if (q.User != "" && a.userNames[t.user] != q.User) || !q.Range.Contains(t.at) {
+		if (q.User != "" && a.userNames.list[t.user] != q.User) || !q.Range.Contains(t.at) {
 			continue
 		}
-		pt := sums[a.pageNames[t.page]]
+		pt := sums[a.pageNames.list[t.page]]
 		pt.Visits++
 		pt.Ms += t.ms
-		sums[a.pageNames[t.page]] = pt
+		sums[a.pageNames.list[t.page]] = pt
 	}
 	out := []PageStat{}
 	for page, pt := range sums {
@@ -36,17 +36,23 @@ func scanPages(a *App, q Query) []PageStat {
 // arbitrary instants, open on one side) gives what looking at every track
 // gives, for all users and for one, in an app with few pages and in one
 // with more than denseMax.
+//
+// An app with at most smallTracks tracks has no index (each track is
+// looked at); the cases at smallTracks and one past it check both sides
+// of where the index is built.
 func TestPagesMatchScan(t *testing.T) {
-	for _, pages := range []int{30, denseMax + 100} {
-		t.Run(fmt.Sprint(pages, "-pages"), func(t *testing.T) { testPagesMatchScan(t, pages) })
+	for _, c := range []struct{ pages, tracks int }{
+		{30, 20_000}, {denseMax + 100, 20_000}, {30, smallTracks}, {30, smallTracks + 1}, {5, 3},
+	} {
+		t.Run(fmt.Sprintf("%d-pages-%d-tracks", c.pages, c.tracks), func(t *testing.T) { testPagesMatchScan(t, c.pages, c.tracks) })
 	}
 }
 
-func testPagesMatchScan(t *testing.T, pages int) {
+func testPagesMatchScan(t *testing.T, pages, tracks int) {
 	r := rand.New(rand.NewPCG(3, uint64(pages)))
 	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	a := NewApp()
-	for i := range 20_000 {
+	for i := range tracks {
 		at := base + r.Int64N(20*dayMs)
 		switch i % 5 {
 		case 0:
