@@ -7,17 +7,28 @@ import (
 	"github.com/sessionserver/sessionserver/actors/session"
 )
 
-// appActor wraps one app's analytics.App. The App pointer is shared with
-// the props producer, so a restart after a panic keeps the state.
+// appActor wraps one app's analytics.App. Every aggregator shares one
+// Props: the producer makes an empty appActor, which takes its name and
+// App from the one waiting in Engine.pending on Started; on Restarting
+// (the supervisor replaces the actor after a panic) it puts itself back
+// there, so that the next one keeps the state.
 type appActor struct {
-	app *analytics.App
 	eng *Engine
 	// name is the app's name, for logs.
 	name string
+	app  *analytics.App
 }
 
 func (a *appActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		if v, ok := a.eng.pending.LoadAndDelete(ctx.Self().Id); ok {
+			*a = *v.(*appActor)
+		}
+	case *actor.Restarting:
+		if a.app != nil {
+			a.eng.pending.Store(ctx.Self().Id, a)
+		}
 	case *applied:
 		if err := a.app.Apply(&m.Rec); err != nil {
 			a.eng.log.Error("aggregator refused a durable record", "app", a.name, "err", err)

@@ -14,12 +14,20 @@
 //     session, live counters in 15-minute buckets, the per-user index and
 //     the page totals. Every read of the app is a request to it. It also
 //     finds its sessions idle past the timeout (a queue by last-seen time).
+//     Aggregators run on a pool of at most 64 goroutines shared by every
+//     app (workerPool): an idle app has none, a busy one keeps a warm
+//     worker. An app with its first page track holds about 1.2 KB.
+//
+// Page tracks need no token, so anyone can make apps with them: the
+// engine holds at most Config.MaxPublicApps apps that only page tracks
+// made (ErrAppLimit beyond); a session start, which needs a token, makes
+// an app a real one, without a limit.
 //
 // The happy path:
 //
 //	eng := actors.New(actors.Config{Journal: journal, SessionTimeout: 24 * time.Hour, Logger: logger})
 //	defer eng.Close()
-//	started, err := eng.Start("shop", "ann", nowMs, false)
+//	started, err := eng.Start("shop", "ann", nowMs)
 //	res, err := eng.Transition(event.Pause, "shop", "ann", started.ID, pauseMs, false)
 //	st, err := eng.Starts("shop", analytics.Query{Range: analytics.All()})
 //
