@@ -63,6 +63,10 @@ func describe(err error) (status int, message, details string) {
 		return fasthttp.StatusConflict, "the session's state does not allow this", err.Error()
 	case errors.Is(err, session.ErrTimeOrder):
 		return fasthttp.StatusUnprocessableEntity, "time is earlier than the session's previous event", "time"
+	case errors.Is(err, actors.ErrAppLimit):
+		// Not 429 or 503: waiting does not help. The app is made by a
+		// session start with a token, or the operator raises the limit.
+		return fasthttp.StatusForbidden, "no app of this name yet, and the server holds as many apps made by page tracks alone as it allows (-max-public-apps); start a session in it with a token first", "app"
 	case errors.Is(err, actors.ErrUnavailable), errors.Is(err, actors.ErrClosed):
 		return fasthttp.StatusServiceUnavailable, "the change could not be made durable; nothing was applied, retry later", "storage"
 	}
