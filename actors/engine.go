@@ -172,6 +172,7 @@ func New(cfg Config) *Engine {
 		actor.WithMailbox(actor.UnboundedLockfree()))
 	if cfg.State != nil {
 		e.restore(cfg.State)
+		e.cfg.State = nil // its map of apps would stay, about 34 bytes an app
 	}
 	if cfg.SessionTimeout > 0 {
 		e.done.Add(1)
