@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionserver/sessionserver/actors"
 	sshttp "github.com/sessionserver/sessionserver/http"
 	"github.com/sessionserver/sessionserver/http/auth"
 )
@@ -95,6 +96,7 @@ type Config struct {
 	PublicRateLimit  float64       // requests per second per client address on public endpoints; 0 is off
 	DebugAddr        string        // address of the profiling listener; "" is off
 	MaxConnsPerIP    int           // open connections per client address; 0 is no limit
+	MaxPublicApps    int           // apps that page tracks without a token may make; 0 refuses every new one
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -109,6 +111,7 @@ func DefaultConfig() Config {
 		LogLevel:         slog.LevelInfo,
 		LogFormat:        "text",
 		MaxConnsPerIP:    sshttp.DefaultMaxConnsPerIP,
+		MaxPublicApps:    actors.DefaultMaxPublicApps,
 	}
 }
 
@@ -134,6 +137,7 @@ func (c *Config) bindings() []binding {
 		{"log-format", "SESSION_LOG_FORMAT", "log `format`: text or json", &value[string]{&c.LogFormat, parseLogFormat, ident}},
 		{"public-rate-limit", "SESSION_PUBLIC_RATE_LIMIT", "`requests` per second per client address on the public endpoints; 0 is off", &value[float64]{&c.PublicRateLimit, parseRate, formatRate}},
 		{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "open `connections` one client address may hold (429 beyond); 0 is no limit; raise it behind a reverse proxy", &value[int]{&c.MaxConnsPerIP, parseCount, strconv.Itoa}},
+		{"max-public-apps", "SESSION_MAX_PUBLIC_APPS", "most `apps` that page tracks without a token may create (403 beyond); 0: only a session start creates an app", &value[int]{&c.MaxPublicApps, parseCount, strconv.Itoa}},
 		{"debug-addr", "SESSION_DEBUG_ADDR", "`address` (host:port) of a profiling listener (/debug/pprof/...); empty is off", &value[string]{&c.DebugAddr, parseDebugAddr, ident}},
 	}
 }
@@ -365,6 +369,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("public_rate_limit", c.PublicRateLimit),
 		slog.String("debug_addr", c.DebugAddr),
 		slog.Int("max_conns_per_ip", c.MaxConnsPerIP),
+		slog.Int("max_public_apps", c.MaxPublicApps),
 	)
 }
 

@@ -55,6 +55,7 @@ var fieldCases = []struct {
 	{"log-format", "SESSION_LOG_FORMAT", "json", "text", func(c *Config) { c.LogFormat = "json" }},
 	{"public-rate-limit", "SESSION_PUBLIC_RATE_LIMIT", "2.5", "100", func(c *Config) { c.PublicRateLimit = 2.5 }},
 	{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "0", "64", func(c *Config) { c.MaxConnsPerIP = 0 }},
+	{"max-public-apps", "SESSION_MAX_PUBLIC_APPS", "0", "50", func(c *Config) { c.MaxPublicApps = 0 }},
 	{"debug-addr", "SESSION_DEBUG_ADDR", "127.0.0.1:6060", "", func(c *Config) { c.DebugAddr = "127.0.0.1:6060" }},
 }
 

@@ -80,6 +80,15 @@ func connsPerIP(n int) int {
 	return n
 }
 
+// publicApps turns the flag's 0 (no app from page tracks alone) into the
+// engine's negative value.
+func publicApps(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 // runHelp implements `sessionserver help [command]`: the usage of the
 // server or of one command, on stdout, exit 0; an unknown command is a
 // one-line error, exit 2. checkpoint is internal (the server starts it to
@@ -211,7 +220,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		return fmt.Errorf("recovery: %w", err)
 	}
 	logger.Info("state recovered", "snapshot_seq", rec.SnapshotSeq, "replayed", rec.Replayed, "last_seq", rec.LastSeq, "took", rec.Duration)
-	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger})
+	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger, MaxPublicApps: publicApps(cfg.MaxPublicApps)})
 	reg.SetRecovery(rec.Duration)
 	reg.SetSources(metricSources(eng, dd))
 	srv.SetReadiness(dd.Health)
