@@ -72,17 +72,11 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	return 0
 }
 
-// connsPerIP turns the flag's 0 (no limit) into the http package's -1.
-func connsPerIP(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}
-
-// publicApps turns the flag's 0 (no app from page tracks alone) into the
-// engine's negative value.
-func publicApps(n int) int {
+// zeroIsNone turns a flag's 0 into the negative value by which the http
+// and actors packages mean "none" (their 0 is their own default):
+// -max-conns-per-ip 0 is no per-address limit, -max-public-apps 0 no app
+// from page tracks alone.
+func zeroIsNone(n int) int {
 	if n == 0 {
 		return -1
 	}
@@ -181,7 +175,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		PublicEndpoints: cfg.PublicEndpoints,
 		CORSOrigins:     cfg.CORSOrigins,
 		PublicRateLimit: cfg.PublicRateLimit,
-		MaxConnsPerIP:   connsPerIP(cfg.MaxConnsPerIP),
+		MaxConnsPerIP:   zeroIsNone(cfg.MaxConnsPerIP),
 		Logger:          logger,
 	})
 	if cfg.DebugAddr != "" {
@@ -220,7 +214,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		return fmt.Errorf("recovery: %w", err)
 	}
 	logger.Info("state recovered", "snapshot_seq", rec.SnapshotSeq, "replayed", rec.Replayed, "last_seq", rec.LastSeq, "took", rec.Duration)
-	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger, MaxPublicApps: publicApps(cfg.MaxPublicApps)})
+	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger, MaxPublicApps: zeroIsNone(cfg.MaxPublicApps)})
 	reg.SetRecovery(rec.Duration)
 	reg.SetSources(metricSources(eng, dd))
 	srv.SetReadiness(dd.Health)
