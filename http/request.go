@@ -32,6 +32,9 @@ type body struct {
 	TZ        json.RawMessage `json:"tz"`
 	Limit     json.RawMessage `json:"limit"`
 	Cursor    json.RawMessage `json:"cursor"`
+	// AccessToken is the bearer token of a request without an
+	// Authorization header (see call.bearer).
+	AccessToken json.RawMessage `json:"access_token"`
 }
 
 // decodeBody parses a request body that must be one JSON object into b,

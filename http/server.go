@@ -18,6 +18,7 @@ import (
 	"github.com/sessionserver/sessionserver/actors"
 	"github.com/sessionserver/sessionserver/http/auth"
 	"github.com/sessionserver/sessionserver/http/isotime"
+	"github.com/sessionserver/sessionserver/http/web"
 	"github.com/sessionserver/sessionserver/metrics"
 	"github.com/sessionserver/sessionserver/metrics/throttle"
 )
@@ -70,6 +71,7 @@ type Server struct {
 	routes  map[string]*route
 	srv     *fasthttp.Server
 	cors    corsPolicy
+	assets  *web.Assets // tracker.js
 	limiter *rateLimiter
 	// warn throttles the warnings of failing requests (a full disk fails
 	// every write).
@@ -105,6 +107,10 @@ func New(cfg Config) *Server {
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	s.calls.New = func() any { return new(call) }
 	s.routes = s.routeTable()
+	var err error
+	if s.assets, err = web.Load(); err != nil {
+		s.log.Error("browser files not served", "err", err) // a build defect
+	}
 	if cfg.Engine != nil {
 		s.engine.Store(cfg.Engine)
 	}
@@ -235,6 +241,15 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 		s.serveMetrics(ctx)
 		return "/metrics"
 	}
+	if as := s.assets.Get(string(ctx.Path())); as != nil {
+		if !ctx.IsGet() && !ctx.IsHead() {
+			ctx.Response.Header.Set("Allow", "GET, HEAD")
+			writeError(ctx, &apiError{status: fasthttp.StatusMethodNotAllowed, message: "method not allowed", details: string(ctx.Method()), err: ErrMethod})
+		} else {
+			as.Serve(ctx)
+		}
+		return "/" + as.Name
+	}
 	if len(ctx.Request.Body()) > MaxBody {
 		writeError(ctx, errTooLarge())
 		return "too_large"
@@ -314,8 +329,9 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 		}
 		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is at its admission limit; retry shortly", details: "overloaded", err: ErrOverloaded}
 	}
+	decoded := false
 	if rt.auth {
-		tok, err := auth.ParseBearer(ctx.Request.Header.Peek("Authorization"))
+		tok, err := c.bearer(&decoded)
 		if err != nil {
 			return err
 		}
@@ -324,8 +340,10 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 		}
 	}
 	var err error
-	if err = decodeBody(ctx.PostBody(), &c.body); err != nil {
-		return err
+	if !decoded {
+		if err = decodeBody(ctx.PostBody(), &c.body); err != nil {
+			return err
+		}
 	}
 	if c.app, err = c.body.appField(); err != nil {
 		return err
@@ -349,6 +367,23 @@ type call struct {
 	claims auth.Claims
 	body   body // its fields point into the request: valid during it only
 	app    string
+}
+
+// bearer returns the request's token: the Authorization header's, or
+// with no such header the body's access_token (RFC 6750 section 2.2), the
+// one way a page can send a token with navigator.sendBeacon, which sets no
+// header, and a fetch can without a CORS preflight. A body that is not a
+// JSON object then counts as no token: authentication comes first.
+// decoded says c.body holds the decoded body.
+func (c *call) bearer(decoded *bool) ([]byte, error) {
+	h := c.ctx.Request.Header.Peek("Authorization")
+	if len(h) == 0 && decodeBody(c.ctx.PostBody(), &c.body) == nil {
+		*decoded = true
+		if s, _, err := str("access_token", c.body.AccessToken); err == nil && s != "" {
+			return []byte(s), nil
+		}
+	}
+	return auth.ParseBearer(h)
 }
 
 // authorize checks the token's scope for (app, user) on authenticated

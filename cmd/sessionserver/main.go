@@ -250,7 +250,7 @@ func shutdown(srv *sshttp.Server, eng *actors.Engine, dd *datadir.DataDir, logge
 // the server's routes and to the README's.
 func servedRoutes() []string {
 	return []string{
-		"/", "/api/health", "/livez", "/metrics",
+		"/", "/api/health", "/livez", "/metrics", "/tracker.js",
 		"/api/auth/health", "/api/auth/validate-token", "/api/auth/token-info",
 		"/api/sessions/start", "/api/sessions/pause", "/api/sessions/resume", "/api/sessions/end",
 		"/api/sessions/heatmap", "/api/sessions/most-active", "/api/sessions/stats",
