@@ -3,13 +3,21 @@ GO ?= go
 BIN := bin/sessionserver
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-race bench bench-wrk lint fuzz fuzz-short crash-long clean
+.PHONY: run build demo test test-race bench bench-wrk lint fuzz fuzz-short crash-long clean
 
 run: build
 	./$(BIN)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sessionserver
+
+# The server on :8000 and a sample site that uses tracker.js on another
+# origin, http://localhost:8001 (cmd/sessiondemo); Ctrl-C stops both.
+DEMO_ORIGINS := http://localhost:8001,http://127.0.0.1:8001
+demo: build
+	$(GO) build -o bin/sessiondemo ./cmd/sessiondemo
+	@./$(BIN) -cors-origins $(DEMO_ORIGINS) & srv=$$!; trap 'kill $$srv 2>/dev/null; wait $$srv' EXIT INT TERM; \
+	  ./bin/sessiondemo -wait 60s
 
 test:
 	$(GO) vet ./...
