@@ -22,7 +22,13 @@ demo: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@$(BROWSER_CHECK)
 	$(MAKE) fuzz-short
+
+# The tracker's browser tests (cmd/sessionserver, TestBrowserTracker) need
+# Chromium: without one they are skipped, and said so here.
+BROWSER_CHECK = if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  echo "browser tests SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM); .ci/run installs it"; fi
 
 # A short pass of the parsers' fuzz targets (their seed corpora also run in
 # every `go test`): request bodies, times, tokens, log records, snapshots.
@@ -49,6 +55,7 @@ crash-long:
 
 test-race:
 	$(GO) test -race -count=1 ./...
+	@$(BROWSER_CHECK)
 
 # Go micro-benchmarks, then a short harness run (track, start, mixed) against the
 # built server with the baseline. Figures and commands: BENCHMARKS.md.

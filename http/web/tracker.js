@@ -114,10 +114,10 @@
 
     const ev = (kind, t, on) => send("/api/sessions/" + kind, t, () => sid && { session_id: sid }, on);
     const paused = { ok: () => (pauseAcked = true) };
-    function start() {
+    function start(t = now()) {
       state = "on";
       sid = null;
-      send("/api/sessions/start", now(), () => ({}), { ok: (a) => (sid = a.session_id), fail: () => (state = "none") });
+      send("/api/sessions/start", t, () => ({}), { ok: (a) => (sid = a.session_id), fail: () => (state = "none") });
       if (d.visibilityState === "hidden") pause(now());
     }
     function pause(t) {
@@ -194,7 +194,8 @@
 
     page = path();
     if (d.visibilityState !== "hidden") since = now();
-    if (signed) getToken().then(guard(start), log);
+    const t0 = now();
+    if (signed) getToken().then(guard(() => start(t0)), log);
     idle();
     return { end: guard(end) };
   }

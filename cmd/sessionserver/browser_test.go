@@ -1,0 +1,560 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sessionserver/sessionserver/http/auth"
+)
+
+// The tracker (http/web/tracker.js) in a real browser: Debian's chromium,
+// headless, driven over CDP by chromedp, against the real server binary on
+// a loopback port, the page served by a site on another origin. The page
+// is hidden and shown the way a browser does it, by bringing another tab
+// of its window to the front; it is closed with Page.close.
+
+// chromium finds the browser: $CHROMIUM, else chromium or
+// chromium-browser on the PATH.
+func chromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// site is the web site that uses the tracker: it serves the test page on
+// every path, mints tokens for its visitors (GET /token, as a site's own
+// back end does) and keeps what the page logs of its own visibility (GET
+// /log by sendBeacon), the browser's view of visible time.
+type site struct {
+	*httptest.Server
+	server string // Session Server's URL
+	mu     sync.Mutex
+	logs   map[string][]pageEvent // by user
+	tokens map[string]int         // getToken calls by user
+	expiry map[string]func(n int) time.Duration
+}
+
+type pageEvent struct {
+	Type      string  `json:"type"`
+	T         float64 `json:"t"` // performance.now()
+	Visible   bool    `json:"visible"`
+	Persisted bool    `json:"persisted"`
+}
+
+const testPage = `<!doctype html><meta charset="utf-8"><title>tracked</title>
+<script>
+  const user = new URLSearchParams(location.search).get("user");
+  const log = (type, persisted, t = performance.now()) => navigator.sendBeacon("/log?user=" + encodeURIComponent(user),
+    JSON.stringify({ type, t, visible: document.visibilityState === "visible", persisted: !!persisted }));
+  // The time of each event is taken first (these capture listeners run
+  // before the tracker's), the beacon sent last (these bubble listeners run
+  // after it), so that neither side's work shifts the other's clock.
+  const at = {};
+  for (const [target, type] of [[document, "visibilitychange"], [window, "pagehide"], [window, "pageshow"]]) {
+    target.addEventListener(type, () => { at[type] = performance.now(); }, true);
+    window.addEventListener(type, (e) => log(type, e.persisted, at[type]));
+  }
+</script>
+<script src="{{server}}/tracker.js"></script>
+<script>
+  const t0 = performance.now(); // before the log's own beacon, which takes milliseconds
+  SessionServer.init({ endpoint: "{{server}}", app: "web", user, debug: true,
+    getToken: async () => (await (await fetch("/token?user=" + encodeURIComponent(user))).json()).token });
+  log("init", false, t0);
+</script>
+<p>tracked page</p>`
+
+func newSite(t *testing.T, server string) *site {
+	s := &site{server: server, logs: map[string][]pageEvent{}, tokens: map[string]int{}, expiry: map[string]func(int) time.Duration{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /log", func(w http.ResponseWriter, r *http.Request) {
+		var ev pageEvent
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		s.mu.Lock()
+		user := r.URL.Query().Get("user")
+		s.logs[user] = append(s.logs[user], ev)
+		s.mu.Unlock()
+	})
+	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
+		user := r.URL.Query().Get("user")
+		s.mu.Lock()
+		s.tokens[user]++
+		n, exp := s.tokens[user], s.expiry[user]
+		s.mu.Unlock()
+		ttl := time.Hour
+		if exp != nil {
+			ttl = exp(n)
+		}
+		now := time.Now()
+		tok, err := auth.Sign([]byte(testSecret), user, "web", "user", time.Hour, now.Add(ttl-time.Hour))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(strings.ReplaceAll(testPage, "{{server}}", s.server)))
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *site) events(user string) []pageEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.logs[user])
+}
+
+func (s *site) tokenCalls(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[user]
+}
+
+// visibleMs is the browser's own view of the time the page was visible:
+// from the tracker's init to pagehide, less the hidden stretches.
+func visibleMs(evs []pageEvent) float64 {
+	var total, since float64
+	open := false
+	for _, e := range evs {
+		switch {
+		case e.Type == "init" && e.Visible, (e.Type == "visibilitychange" || e.Type == "pageshow") && e.Visible:
+			if !open {
+				open, since = true, e.T
+			}
+		case e.Type == "visibilitychange" && !e.Visible, e.Type == "pagehide":
+			if open {
+				open, total = false, total+e.T-since
+			}
+		}
+	}
+	return total
+}
+
+// browserEnv is one browser, one server and one site for every scenario:
+// they run one after another, since tabs of one window share the front.
+type browserEnv struct {
+	t      *testing.T
+	bctx   context.Context // the first tab: brought to the front, it hides the page
+	dir    string          // the server's data folder
+	srv    *proc
+	addr   string
+	site   *site
+	client *client
+}
+
+func newBrowserEnv(t *testing.T) *browserEnv {
+	path := chromium()
+	if path == "" {
+		t.Skip("browser tests SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM)")
+	}
+	e := &browserEnv{t: t, dir: t.TempDir()}
+	// The site's origin must be known to the server's CORS list before
+	// the server starts, and the server's URL to the site's page: the
+	// site takes its port first.
+	e.site = newSite(t, "")
+	e.srv = startProc(t, e.dir, "-cors-origins", e.site.URL)
+	e.addr = e.srv.addr
+	e.site.server = "http://" + e.addr
+	e.client = newClient(t, e.addr)
+
+	profile := t.TempDir()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(profile),
+	)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { bcancel(); acancel() })
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	v, _ := exec.Command(path, "--version").Output()
+	t.Logf("browser: %s", strings.TrimSpace(string(v)))
+	e.bctx = bctx
+	return e
+}
+
+// open loads the test page at path for user in a new tab of the first
+// tab's window, in front.
+func (e *browserEnv) open(t *testing.T, path, user string) context.Context {
+	t.Helper()
+	pctx, cancel := chromedp.NewContext(e.bctx, chromedp.WithNewWindow(false))
+	t.Cleanup(cancel)
+	if err := chromedp.Do(pctx, chromedp.Navigate(e.site.URL+path+"?user="+user)); err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	e.waitPage(t, user, "init", true, 0)
+	return pctx
+}
+
+// count is how many events of typ with the visibility given the page of
+// user has logged.
+func (e *browserEnv) count(user, typ string, visible bool) int {
+	n := 0
+	for _, ev := range e.site.events(user) {
+		if ev.Type == typ && ev.Visible == visible {
+			n++
+		}
+	}
+	return n
+}
+
+// waitPage waits until the page of user has logged more than before
+// events of typ with the visibility given.
+func (e *browserEnv) waitPage(t *testing.T, user, typ string, visible bool, before int) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("page of %s: %s (visible %v)", user, typ, visible), func() bool {
+		return e.count(user, typ, visible) > before
+	})
+}
+
+func (e *browserEnv) hide(t *testing.T, pctx context.Context, user string) {
+	t.Helper()
+	before := e.count(user, "visibilitychange", false)
+	if _, err := chromedp.Call(e.bctx, page.BringToFront, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitPage(t, user, "visibilitychange", false, before)
+}
+
+func (e *browserEnv) show(t *testing.T, pctx context.Context, user string) {
+	t.Helper()
+	before := e.count(user, "visibilitychange", true)
+	if _, err := chromedp.Call(pctx, page.BringToFront, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitPage(t, user, "visibilitychange", true, before)
+}
+
+func (e *browserEnv) close(t *testing.T, pctx context.Context, user string) {
+	t.Helper()
+	if _, err := chromedp.Call(pctx, page.Close, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "pagehide of "+user, func() bool {
+		return slices.ContainsFunc(e.site.events(user), func(ev pageEvent) bool { return ev.Type == "pagehide" && !ev.Persisted })
+	})
+}
+
+func (e *browserEnv) eval(t *testing.T, pctx context.Context, js string) {
+	t.Helper()
+	if _, err := chromedp.Run(pctx, chromedp.Evaluate[bool](js+"; true")); err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+}
+
+// trackedSession is a session of the detailed timeline.
+type trackedSession struct {
+	ID     string
+	Status string
+	Events []trackedEvent
+}
+
+type trackedEvent struct {
+	Type string
+	At   time.Time
+}
+
+func (s trackedSession) types() []string {
+	var out []string
+	for _, e := range s.Events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+// activeMs is the session's active time to the millisecond, from its
+// events: start and resume open an interval, pause, end and timeout close it.
+func (s trackedSession) activeMs() float64 {
+	var total float64
+	var since time.Time
+	for _, e := range s.Events {
+		switch e.Type {
+		case "start", "resume":
+			since = e.At
+		case "pause", "end", "timeout":
+			if !since.IsZero() {
+				total += float64(e.At.Sub(since).Microseconds()) / 1000
+				since = time.Time{}
+			}
+		}
+	}
+	return total
+}
+
+func (e *browserEnv) sessions(t *testing.T, user string) []trackedSession {
+	t.Helper()
+	code, data, err := e.client.post("/api/sessions/session-timeline-detail", map[string]any{"app": "web", "user": user})
+	if err != nil || code != 200 {
+		t.Fatalf("timeline detail: %d %v %v", code, data, err)
+	}
+	var out []trackedSession
+	for _, raw := range data["detailed_timeline"].([]any) {
+		m := raw.(map[string]any)
+		s := trackedSession{ID: m["session_id"].(string), Status: m["status"].(string)}
+		for _, ev := range m["events"].([]any) {
+			em := ev.(map[string]any)
+			at, err := time.Parse(time.RFC3339Nano, em["timestamp"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Events = append(s.Events, trackedEvent{Type: em["type"].(string), At: at})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// ended waits until user has n sessions, the first of them with the given
+// events, and returns them.
+func (e *browserEnv) waitSessions(t *testing.T, user string, n int, first ...string) []trackedSession {
+	t.Helper()
+	var got []trackedSession
+	waitFor(t, 20*time.Second, fmt.Sprintf("%d sessions of %s, the first with %v", n, user, first), func() bool {
+		got = e.sessions(t, user)
+		return len(got) == n && slices.Equal(got[0].types(), first)
+	})
+	return got
+}
+
+// pages is user's page stats: visits and total time by page.
+func (e *browserEnv) pages(t *testing.T, user string) map[string][2]string {
+	t.Helper()
+	code, data, err := e.client.post("/api/pages/stats", map[string]any{"app": "web", "user": user})
+	if err != nil || code != 200 {
+		t.Fatalf("pages/stats: %d %v %v", code, data, err)
+	}
+	out := map[string][2]string{}
+	for p, v := range data["page_stats"].(map[string]any) {
+		m := v.(map[string]any)
+		out[p] = [2]string{fmt.Sprint(m["visits"]), fmt.Sprint(m["total_time"])}
+	}
+	return out
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the browser and the server, which run apart
+	}
+}
+
+// hold lets the page stay as it is for d of real time: the scenario
+// itself, not a wait for state.
+func hold(d time.Duration) { <-time.After(d) }
+
+// compare reports the error between the browser's visible time and the
+// server's active time, and fails beyond 50 ms between them, or beyond
+// 300 ms from want (unless 0).
+func compare(t *testing.T, s trackedSession, browserMs float64, want time.Duration) {
+	t.Helper()
+	server := s.activeMs()
+	t.Logf("active time: server %.0f ms, browser-visible %.0f ms, error %+.0f ms (scenario %s)", server, browserMs, server-browserMs, want)
+	if want > 0 && math.Abs(server-float64(want.Milliseconds())) > 300 {
+		t.Errorf("active time %.0f ms, want %s within 300 ms", server, want)
+	}
+	if math.Abs(server-browserMs) > 50 {
+		t.Errorf("active time %.0f ms differs from the browser's visible %.0f ms by more than 50 ms", server, browserMs)
+	}
+}
+
+// TestBrowserTracker runs the tracker's scenarios in headless Chromium.
+func TestBrowserTracker(t *testing.T) {
+	e := newBrowserEnv(t)
+
+	t.Run("visible 3s, hidden 2s, visible 1s, closed", func(t *testing.T) {
+		const user = "vis"
+		p := e.open(t, "/article", user)
+		hold(3 * time.Second)
+		e.hide(t, p, user)
+		hold(2 * time.Second)
+		e.show(t, p, user)
+		hold(time.Second)
+		e.close(t, p, user)
+		got := e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
+		if got[0].Status != "ended" {
+			t.Fatalf("status %s", got[0].Status)
+		}
+		compare(t, got[0], visibleMs(e.site.events(user)), 4*time.Second)
+	})
+
+	t.Run("three SPA routes", func(t *testing.T) {
+		const user = "spa"
+		p := e.open(t, "/spa/one", user)
+		hold(1500 * time.Millisecond)
+		e.eval(t, p, `history.pushState({}, "", "/spa/two")`)
+		hold(2500 * time.Millisecond)
+		e.eval(t, p, `history.replaceState({}, "", "/spa/three")`)
+		hold(500 * time.Millisecond)
+		e.close(t, p, user)
+		want := map[string][2]string{"/spa/one": {"1", "00:00:01"}, "/spa/two": {"1", "00:00:02"}, "/spa/three": {"1", "00:00:00"}}
+		var got map[string][2]string
+		waitFor(t, 20*time.Second, "three page tracks", func() bool { got = e.pages(t, user); return len(got) >= 3 })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages %v, want %v", got, want)
+		}
+		s := e.waitSessions(t, user, 1, "start", "end")
+		compare(t, s[0], visibleMs(e.site.events(user)), 4500*time.Millisecond)
+	})
+
+	t.Run("closed while hidden", func(t *testing.T) {
+		const user = "hid"
+		p := e.open(t, "/hidden", user)
+		hold(time.Second)
+		e.hide(t, p, user)
+		hold(500 * time.Millisecond)
+		e.close(t, p, user)
+		got := e.waitSessions(t, user, 1, "start", "pause", "end")
+		compare(t, got[0], visibleMs(e.site.events(user)), time.Second)
+		waitFor(t, 10*time.Second, "the page track", func() bool { return e.pages(t, user)["/hidden"][0] == "1" })
+	})
+
+	t.Run("back/forward cache", func(t *testing.T) {
+		const user = "bf"
+		p := e.open(t, "/bf/one", user)
+		hold(time.Second)
+		// Away to another page of the site: this one goes into the cache.
+		if err := chromedp.Do(p, chromedp.Navigate(e.site.URL+"/bf/two?user="+user+"-two")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "pagehide into the cache", func() bool {
+			return slices.ContainsFunc(e.site.events(user), func(ev pageEvent) bool { return ev.Type == "pagehide" && ev.Persisted })
+		})
+		e.waitSessions(t, user, 1, "start", "pause")
+		hold(500 * time.Millisecond)
+		e.back(t, p)
+		e.waitPage(t, user, "pageshow", true, 1)
+		hold(time.Second)
+		e.close(t, p, user)
+		got := e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
+		compare(t, got[0], visibleMs(e.site.events(user)), 2*time.Second)
+		// The other page, in the cache now, paused its own session.
+		e.waitSessions(t, user+"-two", 1, "start", "pause")
+	})
+
+	t.Run("server restarted in the middle", func(t *testing.T) {
+		const user = "rs"
+		p := e.open(t, "/rs/one", user)
+		e.waitSessions(t, user, 1, "start")
+		hold(500 * time.Millisecond)
+		if err := e.srv.stop(t); err != nil {
+			t.Fatalf("SIGTERM: %v", err)
+		}
+		// While it is down: a route, a hide and a show, another route.
+		e.eval(t, p, `history.pushState({}, "", "/rs/two")`)
+		hold(500 * time.Millisecond)
+		e.hide(t, p, user)
+		hold(500 * time.Millisecond)
+		e.show(t, p, user)
+		e.eval(t, p, `history.pushState({}, "", "/rs/three")`)
+		hold(500 * time.Millisecond)
+		// Under the parent test: the later scenarios use this server too.
+		e.srv = startProc(e.t, e.dir, "-cors-origins", e.site.URL, "-addr", e.addr)
+		e.waitSessions(t, user, 1, "start", "pause", "resume")
+		hold(500 * time.Millisecond)
+		e.close(t, p, user)
+		got := e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
+		compare(t, got[0], visibleMs(e.site.events(user)), 0)
+		var pages map[string][2]string
+		waitFor(t, 20*time.Second, "four page tracks", func() bool { pages = e.pages(t, user); return len(pages) == 3 && pages["/rs/two"][0] == "2" })
+		// /rs/two twice: once at the hide, once at the route after the show.
+		want := map[string][2]string{"/rs/one": {"1", "00:00:01"}, "/rs/two": {"2", "00:00:01"}, "/rs/three": {"1", "00:00:01"}}
+		for page, w := range want {
+			if pages[page][0] != w[0] {
+				t.Errorf("%s: %s visits, want %s (all: %v)", page, pages[page][0], w[0], pages)
+			}
+		}
+	})
+
+	t.Run("expiring token", func(t *testing.T) {
+		const user = "tok"
+		e.site.mu.Lock()
+		e.site.expiry[user] = func(n int) time.Duration {
+			switch n {
+			case 1:
+				return -2 * time.Minute // expired past the server's leeway: 401, then getToken again
+			case 2:
+				return 32 * time.Second // refreshed by the tracker 30 s before it expires
+			}
+			return time.Hour
+		}
+		e.site.mu.Unlock()
+		p := e.open(t, "/tok", user)
+		e.waitSessions(t, user, 1, "start")
+		waitFor(t, 15*time.Second, "a third getToken", func() bool { return e.site.tokenCalls(user) >= 3 })
+		e.hide(t, p, user)
+		e.show(t, p, user)
+		e.close(t, p, user)
+		e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
+		t.Logf("getToken called %d times", e.site.tokenCalls(user))
+	})
+}
+
+// back goes back one history entry and waits for the page to come out of
+// the back/forward cache (chromedp.NavigateBack waits for a load event
+// that a restore from the cache never fires).
+func (e *browserEnv) back(t *testing.T, pctx context.Context) {
+	t.Helper()
+	notUsed := chromedp.Events(pctx, page.BackForwardCacheNotUsed)
+	back := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		h, err := cdp.Call(ctx, tg, page.GetNavigationHistory, cdp.Empty{})
+		if err != nil {
+			return err
+		}
+		_, err = cdp.Call(ctx, tg, page.NavigateToHistoryEntry, page.NavigateToHistoryEntryParams{EntryID: h.Entries[h.CurrentIndex-1].ID})
+		return err
+	})
+	ctx, cancel := context.WithTimeout(pctx, 10*time.Second)
+	defer cancel()
+	ev, err := chromedp.Run(ctx, chromedp.WaitEvent(page.FrameNavigated, func(e page.EventFrameNavigated) bool { return e.Frame.ParentID == "" }, back))
+	if err != nil {
+		t.Fatalf("back: %v", err)
+	}
+	if ev.Type != page.NavigationTypeBackForwardCacheRestore {
+		for nu, err := range notUsed {
+			if err == nil {
+				for _, x := range nu.NotRestoredExplanations {
+					t.Logf("not restored from the cache: %s (%s)", x.Reason, x.Type)
+				}
+			}
+			break
+		}
+		t.Fatalf("back: navigation of type %s, not a restore from the cache", ev.Type)
+	}
+}
