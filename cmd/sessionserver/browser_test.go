@@ -4,18 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -62,7 +67,18 @@ type pageEvent struct {
 	Persisted bool    `json:"persisted"`
 }
 
-const testPage = `<!doctype html><meta charset="utf-8"><title>tracked</title>
+// testPage is the page on every path of the site. Its query: user (the
+// key of its log, and the signed-in user); anon=1: the tracker from a
+// script tag with data-app, no token (hash=1 adds data-hash, dnt=1
+// data-respect-dnt, gpc=1 turns Global Privacy Control on); idle=MS the
+// idleAfter option; endpoint=URL where the tracker sends.
+func testPage(server string, q url.Values) string {
+	endpoint := server
+	if e := q.Get("endpoint"); e != "" {
+		endpoint = e
+	}
+	var b strings.Builder
+	b.WriteString(`<!doctype html><meta charset="utf-8"><title>tracked</title>
 <script>
   const user = new URLSearchParams(location.search).get("user");
   const log = (type, persisted, t = performance.now()) => navigator.sendBeacon("/log?user=" + encodeURIComponent(user),
@@ -75,15 +91,36 @@ const testPage = `<!doctype html><meta charset="utf-8"><title>tracked</title>
     target.addEventListener(type, () => { at[type] = performance.now(); }, true);
     window.addEventListener(type, (e) => log(type, e.persisted, at[type]));
   }
+  let t0 = 0; // when the tracker began: taken before the log's own beacon, which takes milliseconds
 </script>
-<script src="{{server}}/tracker.js"></script>
+`)
+	if q.Get("gpc") == "1" {
+		b.WriteString(`<script>Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true });</script>` + "\n")
+	}
+	if q.Get("anon") == "1" {
+		attrs := ` data-app="web" data-endpoint="` + html.EscapeString(endpoint) + `"`
+		if q.Get("hash") == "1" {
+			attrs += " data-hash"
+		}
+		if q.Get("dnt") == "1" {
+			attrs += " data-respect-dnt"
+		}
+		b.WriteString(`<script src="` + html.EscapeString(server) + `/tracker.js"` + attrs + `></script>` + "\n")
+	} else {
+		cfg, _ := json.Marshal(map[string]any{"endpoint": endpoint, "app": "web", "debug": true, "idleAfter": q.Get("idle")})
+		b.WriteString(`<script src="` + html.EscapeString(server) + `/tracker.js"></script>
 <script>
-  const t0 = performance.now(); // before the log's own beacon, which takes milliseconds
-  SessionServer.init({ endpoint: "{{server}}", app: "web", user, debug: true,
+  t0 = performance.now();
+  SessionServer.init({ ...` + string(cfg) + `, idleAfter: +` + strconv.Quote(q.Get("idle")) + ` || 0, user,
     getToken: async () => (await (await fetch("/token?user=" + encodeURIComponent(user))).json()).token });
-  log("init", false, t0);
 </script>
-<p>tracked page</p>`
+`)
+	}
+	// A script tag's tracker began when its file had arrived.
+	b.WriteString(`<script>log("init", false, t0 || performance.getEntriesByType("resource").find((r) => r.name.endsWith("/tracker.js")).responseEnd);</script>
+<p>tracked page</p>`)
+	return b.String()
+}
 
 func newSite(t *testing.T, server string) *site {
 	s := &site{server: server, logs: map[string][]pageEvent{}, tokens: map[string]int{}, expiry: map[string]func(int) time.Duration{}}
@@ -119,7 +156,7 @@ func newSite(t *testing.T, server string) *site {
 	})
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(strings.ReplaceAll(testPage, "{{server}}", s.server)))
+		_, _ = w.Write([]byte(testPage(s.server, r.URL.Query())))
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -212,7 +249,11 @@ func (e *browserEnv) open(t *testing.T, path, user string) context.Context {
 	t.Helper()
 	pctx, cancel := chromedp.NewContext(e.bctx, chromedp.WithNewWindow(false))
 	t.Cleanup(cancel)
-	if err := chromedp.Do(pctx, chromedp.Navigate(e.site.URL+path+"?user="+user)); err != nil {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	if err := chromedp.Do(pctx, chromedp.Navigate(e.site.URL+path+sep+"user="+user)); err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	e.waitPage(t, user, "init", true, 0)
@@ -342,11 +383,17 @@ func (e *browserEnv) sessions(t *testing.T, user string) []trackedSession {
 func (e *browserEnv) waitSessions(t *testing.T, user string, n int, first ...string) []trackedSession {
 	t.Helper()
 	var got []trackedSession
-	waitFor(t, 20*time.Second, fmt.Sprintf("%d sessions of %s, the first with %v", n, user, first), func() bool {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
 		got = e.sessions(t, user)
-		return len(got) == n && slices.Equal(got[0].types(), first)
-	})
-	return got
+		if len(got) == n && slices.Equal(got[0].types(), first) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %d sessions of %s, the first with %v; have %+v", n, user, first, got)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server, which the browser writes to
+	}
 }
 
 // pages is user's page stats: visits and total time by page.
@@ -524,6 +571,204 @@ func TestBrowserTracker(t *testing.T) {
 		e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
 		t.Logf("getToken called %d times", e.site.tokenCalls(user))
 	})
+
+	t.Run("script tag, anonymous, hash routes", func(t *testing.T) {
+		const user = "anon"
+		p := e.open(t, "/anon?anon=1&hash=1", user)
+		visitor := evalString(t, p, `sessionStorage.getItem("sessionserver.visitor")`)
+		if !strings.HasPrefix(visitor, "v-") || len(visitor) != 38 {
+			t.Fatalf("visitor id %q, want v- and a UUID", visitor)
+		}
+		if c := evalString(t, p, "document.cookie"); c != "" {
+			t.Errorf("cookies set: %q", c)
+		}
+		hold(1200 * time.Millisecond)
+		e.eval(t, p, `location.hash = "#/settings"`)
+		hold(500 * time.Millisecond)
+		e.close(t, p, user)
+		want := map[string][2]string{"/anon": {"1", "00:00:01"}, "/anon#/settings": {"1", "00:00:00"}}
+		var got map[string][2]string
+		waitFor(t, 20*time.Second, "two page tracks of the visitor", func() bool { got = e.pages(t, visitor); return len(got) >= 2 })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages of %s: %v, want %v", visitor, got, want)
+		}
+		if n := len(e.sessions(t, visitor)); n != 0 {
+			t.Errorf("an anonymous visitor has %d sessions", n)
+		}
+	})
+
+	t.Run("Global Privacy Control with data-respect-dnt", func(t *testing.T) {
+		p := e.open(t, "/gpc?anon=1&dnt=1&gpc=1", "gpc")
+		if v := evalString(t, p, `String(sessionStorage.getItem("sessionserver.visitor"))`); v != "null" {
+			t.Errorf("a visitor id was made: %s", v)
+		}
+		hold(300 * time.Millisecond)
+		e.close(t, p, "gpc")
+		// A page without the setting, closed after it: once its track is
+		// in, the other's would be too.
+		c := e.open(t, "/gpc-control?anon=1&dnt=1", "gpc-control")
+		hold(300 * time.Millisecond)
+		e.close(t, c, "gpc-control")
+		waitFor(t, 20*time.Second, "the control page's track", func() bool { _, ok := e.pages(t, "")["/gpc-control"]; return ok })
+		if _, ok := e.pages(t, "")["/gpc"]; ok {
+			t.Errorf("a page with Global Privacy Control on was tracked")
+		}
+	})
+
+	t.Run("idleAfter", func(t *testing.T) {
+		const user = "idle"
+		p := e.open(t, "/idle?idle=800", user)
+		got := e.waitSessions(t, user, 1, "start", "pause")
+		if idle := got[0].Events[1].At.Sub(got[0].Events[0].At); idle < 800*time.Millisecond || idle > 1100*time.Millisecond {
+			t.Errorf("paused %s after the start without input, want 800 ms", idle)
+		}
+		if _, err := chromedp.Call(p, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: 20, Y: 20}); err != nil {
+			t.Fatal(err)
+		}
+		e.waitSessions(t, user, 1, "start", "pause", "resume")
+		e.close(t, p, user)
+		e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
+	})
+
+	t.Run("429 and 503 retried after Retry-After, then given up", func(t *testing.T) {
+		f := newFlaky(t)
+		p := e.open(t, "/retry?anon=1&endpoint="+url.QueryEscape(f.URL), "retry")
+		hold(300 * time.Millisecond)
+		e.eval(t, p, `history.pushState({}, "", "/giveup")`) // /retry: 503, 429, then 200
+		hold(300 * time.Millisecond)
+		e.eval(t, p, `history.pushState({}, "", "/after")`) // /giveup: 503 every time
+		hold(300 * time.Millisecond)
+		e.hide(t, p, "retry") // /after: 200, once /giveup is given up
+		waitFor(t, 30*time.Second, "the track of /after", func() bool { return len(f.arrivals("/after")) == 1 })
+		r := f.arrivals("/retry")
+		if len(r) != 3 {
+			t.Fatalf("/retry sent %d times, want 3 (503, 429, then 200 and no more)", len(r))
+		}
+		for i := 1; i < len(r); i++ {
+			if gap := r[i].at.Sub(r[i-1].at); gap < 900*time.Millisecond {
+				t.Errorf("try %d came %s after the one before, not after Retry-After: 1", i+1, gap)
+			}
+			if r[i].body != r[0].body {
+				t.Errorf("try %d sent %s, not the same call %s", i+1, r[i].body, r[0].body)
+			}
+		}
+		if g := f.arrivals("/giveup"); len(g) != 8 {
+			t.Errorf("/giveup tried %d times, want 8", len(g))
+		}
+		e.close(t, p, "retry")
+	})
+
+	t.Run("requests per page view", func(t *testing.T) {
+		const user = "rpv"
+		routes := []string{"/tracker.js", "/api/sessions/start", "/api/sessions/pause", "/api/sessions/resume", "/api/sessions/end", "/api/pages/track"}
+		before := requestCounts(t, scrape(t, e.addr), routes)
+		p := e.open(t, "/rpv", user)
+		e.waitSessions(t, user, 1, "start") // a page closed before its start is answered cannot end it
+		hold(500 * time.Millisecond)
+		e.close(t, p, user)
+		e.waitSessions(t, user, 1, "start", "end")
+		waitFor(t, 10*time.Second, "the page track", func() bool { return e.pages(t, user)["/rpv"][0] == "1" })
+		after := requestCounts(t, scrape(t, e.addr), routes)
+		total, preflights := 0, 0
+		for _, r := range routes {
+			for status, n := range after[r] {
+				d := n - before[r][status]
+				total += d
+				if status == "204" {
+					preflights += d
+				}
+			}
+		}
+		t.Logf("one signed-in page view (open, close): %d requests to the server (tracker.js cached: %v), %d preflights, %d getToken", total, before["/tracker.js"]["200"] > 0, preflights, e.site.tokenCalls(user))
+		if preflights != 0 {
+			t.Errorf("%d CORS preflights", preflights)
+		}
+	})
+}
+
+// requestCounts reads sessionserver_http_requests_total by route and
+// status for routes.
+func requestCounts(t *testing.T, body string, routes []string) map[string]map[string]int {
+	t.Helper()
+	out := map[string]map[string]int{}
+	for _, r := range routes {
+		out[r] = map[string]int{}
+	}
+	for line := range strings.SplitSeq(body, "\n") {
+		rest, ok := strings.CutPrefix(line, `sessionserver_http_requests_total{route="`)
+		if !ok {
+			continue
+		}
+		route, rest, _ := strings.Cut(rest, `",status="`)
+		status, v, _ := strings.Cut(rest, `"} `)
+		if m, ok := out[route]; ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			m[status] = int(n)
+		}
+	}
+	return out
+}
+
+func evalString(t *testing.T, pctx context.Context, js string) string {
+	t.Helper()
+	v, err := chromedp.Run(pctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// flaky is an endpoint for the tracker that refuses page tracks the way
+// an overloaded server does: /retry gets 503 then 429 (Retry-After: 1)
+// then 200; /giveup 503 every time; any other page 200.
+type flaky struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got map[string][]arrival
+}
+
+type arrival struct {
+	at   time.Time
+	body string
+}
+
+func newFlaky(t *testing.T) *flaky {
+	f := &flaky{got: map[string][]arrival{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
+		raw, _ := io.ReadAll(r.Body)
+		var b struct{ Page string }
+		_ = json.Unmarshal(raw, &b)
+		f.mu.Lock()
+		f.got[b.Page] = append(f.got[b.Page], arrival{time.Now(), string(raw)})
+		n := len(f.got[b.Page])
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case b.Page == "/giveup" || (b.Page == "/retry" && n == 1):
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(503)
+			_, _ = io.WriteString(w, `{"status":"error","message":"overloaded","details":"overloaded"}`)
+		case b.Page == "/retry" && n == 2:
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(429)
+			_, _ = io.WriteString(w, `{"status":"error","message":"too many","details":"rate limit"}`)
+		default:
+			_, _ = io.WriteString(w, `{"status":"success","message":"ok","data":{}}`)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *flaky) arrivals(page string) []arrival {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.got[page])
 }
 
 // back goes back one history entry and waits for the page to come out of
