@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,7 +98,9 @@ func testPage(server string, q url.Values) string {
 	if q.Get("gpc") == "1" {
 		b.WriteString(`<script>Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true });</script>` + "\n")
 	}
-	if q.Get("anon") == "1" {
+	if mode := q.Get("naive"); mode != "" {
+		b.WriteString(naivePage(endpoint, mode))
+	} else if q.Get("anon") == "1" {
 		attrs := ` data-app="web" data-endpoint="` + html.EscapeString(endpoint) + `"`
 		if q.Get("hash") == "1" {
 			attrs += " data-hash"
@@ -801,5 +804,81 @@ func (e *browserEnv) back(t *testing.T, pctx context.Context) {
 			break
 		}
 		t.Fatalf("back: navigation of type %s, not a restore from the cache", ev.Type)
+	}
+}
+
+// naivePage is a tracker of a few lines for TestBrowserCloseDelivery:
+// start at load, pause and resume on visibility, end at pagehide, with
+// the transport under measure: "header" is fetch keepalive with an
+// Authorization header and a JSON content type (so a CORS preflight per
+// URL), "plain" fetch keepalive of a text/plain body with the token in
+// it, "beacon" the same body by sendBeacon at pagehide.
+func naivePage(endpoint, mode string) string {
+	return `<script>
+  const mode = ` + strconv.Quote(mode) + `, server = ` + strconv.Quote(endpoint) + `;
+  let tok, sid;
+  const call = (api, body, closing) => {
+    const url = server + "/api/sessions/" + api;
+    body = { app: "web", user, ...body, time: new Date().toISOString() };
+    if (mode === "header") return fetch(url, { method: "POST", keepalive: true, body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + tok } });
+    const s = JSON.stringify({ ...body, access_token: tok });
+    if (mode === "beacon" && closing) return navigator.sendBeacon(url, s);
+    return fetch(url, { method: "POST", keepalive: true, body: s });
+  };
+  t0 = performance.now();
+  (async () => {
+    tok = (await (await fetch("/token?user=" + encodeURIComponent(user))).json()).token;
+    sid = (await (await call("start", {})).json()).data.session_id;
+  })();
+  let gone = false; // a closing page fires pagehide, then visibilitychange: no pause after the end
+  document.addEventListener("visibilitychange", () => sid && !gone && call(document.visibilityState === "hidden" ? "pause" : "resume", { session_id: sid }));
+  addEventListener("pagehide", () => { gone = true; sid && call("end", { session_id: sid }, true); });
+</script>
+`
+}
+
+// TestBrowserCloseDelivery measures, for BROWSER_MEASURE page views per
+// transport, how often the end sent at pagehide after a hide and show
+// arrives (issue 11: an end by fetch keepalive with an Authorization
+// header was lost in 2 of 3 runs in Chromium 156). It is a measurement,
+// outside make test: BROWSER_MEASURE=20 go test -run
+// TestBrowserCloseDelivery -v ./cmd/sessionserver/
+func TestBrowserCloseDelivery(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("BROWSER_MEASURE"))
+	if n <= 0 {
+		t.Skip("a measurement: set BROWSER_MEASURE to the page views per transport")
+	}
+	e := newBrowserEnv(t)
+	for _, mode := range strings.Fields(cmp.Or(os.Getenv("BROWSER_MODES"), "header plain beacon")) {
+		ended, whole := 0, 0
+		for i := range n {
+			user := fmt.Sprintf("%s-%d", mode, i)
+			p := e.open(t, "/naive?naive="+mode, user)
+			e.waitSessions(t, user, 1, "start")
+			e.hide(t, p, user)
+			hold(300 * time.Millisecond)
+			e.show(t, p, user)
+			hold(300 * time.Millisecond)
+			if _, err := chromedp.Call(p, page.Close, cdp.Empty{}); err != nil { // the page's own log may not arrive either
+				t.Fatal(err)
+			}
+			var s []trackedSession
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) {
+				if s = e.sessions(t, user); len(s) == 1 && s[0].Status == "ended" {
+					break
+				}
+				time.Sleep(20 * time.Millisecond) // polling the server
+			}
+			if len(s) == 1 && s[0].Status == "ended" {
+				ended++
+			}
+			if len(s) == 1 && slices.Equal(s[0].types(), []string{"start", "pause", "resume", "end"}) {
+				whole++
+			}
+		}
+		t.Logf("%s: the end at close arrived in %d of %d page views; start, pause, resume and end all in %d", mode, ended, n, whole)
+
 	}
 }
