@@ -2,8 +2,11 @@ package wal
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/sessionserver/sessionserver/snapshot/vfs"
 	"github.com/sessionserver/sessionserver/snapshot/vfs/faultfs"
 )
 
@@ -37,4 +40,54 @@ func TestReadRange(t *testing.T) {
 		t.Fatalf("after compaction: err %v, want ErrGap", err)
 	}
 	must(t, l.Close())
+}
+
+// TestReadRangeTrustsNoName: ReadRange hands over exactly (after, through]
+// whatever the segment names claim. A sealed segment holding records its
+// successor's name says are the successor's (an overlap, which Open
+// refuses) was read on past them, and those records were handed over
+// twice — a snapshot built from it counted them twice, silently, and once
+// compaction dropped the segments Open had nothing left to refuse. A
+// sealed segment ending before its successor begins (records missing,
+// not covered by the snapshot the range starts from) was skipped over in
+// silence: the snapshot lacked them. Both are errors now; the gap a
+// snapshot covers (a log that ended before its snapshot) is still fine.
+func TestReadRangeTrustsNoName(t *testing.T) {
+	batches := func(from, to int) [][]string {
+		var b [][]string
+		for i := from; i <= to; i++ {
+			b = append(b, []string{payload(i)})
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name           string
+		segs           map[uint64][][]string
+		after, through uint64
+		want           error
+		recs           []rec
+	}{
+		{"overlap", map[uint64][][]string{1: batches(1, 5), 4: batches(4, 6), 7: nil}, 0, 6, ErrCorrupt, nil},
+		{"overlap past the range", map[uint64][][]string{1: batches(1, 5), 4: batches(4, 6), 7: nil}, 0, 2, nil, wantRecs(1, 2)},
+		{"records missing", map[uint64][][]string{1: batches(1, 3), 6: batches(6, 7), 8: nil}, 0, 7, ErrGap, nil},
+		{"missing, but covered by the snapshot", map[uint64][][]string{1: batches(1, 3), 6: batches(6, 7), 8: nil}, 5, 7, nil, wantRecs(6, 7)},
+		{"whole", map[uint64][][]string{1: batches(1, 3), 4: batches(4, 7), 8: nil}, 0, 7, nil, wantRecs(1, 7)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for first, b := range tc.segs {
+				must(t, os.WriteFile(filepath.Join(dir, segmentName(first)), seg(first, b...), 0o600))
+			}
+			var got collector
+			err := ReadRange(vfs.OS{}, dir, tc.after, tc.through, got.fn)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err %v, want %v; handed over %v", err, tc.want, summary(got.recs))
+				}
+				return
+			}
+			must(t, err)
+			equalRecs(t, got.recs, tc.recs)
+		})
+	}
 }

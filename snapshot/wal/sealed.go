@@ -56,7 +56,7 @@ func (l *Log) ReadSealed(after, through uint64, fn func(seq uint64, payload []by
 
 // readSegment hands fn the records of s in [from, through].
 func (l *Log) readSegment(s segInfo, from, through uint64, fn func(uint64, []byte) error) error {
-	return readRange(l.fsys, filepath.Join(l.opts.Dir, s.name), s.first, from, through, l.opts.MaxRecordBytes, fn)
+	return readRange(l.fsys, filepath.Join(l.opts.Dir, s.name), s.first, from, through, s.last, l.opts.MaxRecordBytes, fn)
 }
 
 // Compact deletes the sealed segments all of whose records are <= through
