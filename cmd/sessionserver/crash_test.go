@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,10 +21,29 @@ type ledger struct {
 	sessions map[string]bool // id → ended acknowledged
 	pages    map[string]bool
 	tries    atomic.Int64
+	// cycle is the kill cycle the writers run in, and ackedIn the cycle
+	// in which each page track was acknowledged; explain, when set, says
+	// where the visits of a page come from in the data folder (for a
+	// failed check).
+	cycle   atomic.Int64
+	ackedIn map[string]int64
+	explain func(page string) string
 }
 
 func newLedger() *ledger {
-	return &ledger{sessions: map[string]bool{}, pages: map[string]bool{}}
+	return &ledger{sessions: map[string]bool{}, pages: map[string]bool{}, ackedIn: map[string]int64{}}
+}
+
+// why is what the ledger and the data folder tell of page, for a failure.
+func (l *ledger) why(page string) string {
+	if l.explain == nil {
+		return ""
+	}
+	s := ""
+	if c, ok := l.ackedIn[page]; ok {
+		s = fmt.Sprintf(" (acknowledged in cycle %d)", c)
+	}
+	return s + "; " + l.explain(page)
 }
 
 // load runs writers against c until stop is closed: start, track, end.
@@ -49,6 +69,7 @@ func (l *ledger) load(c *client, app string, writer int, stop <-chan struct{}, w
 		if code, _, err := c.post("/api/pages/track", map[string]any{"app": app, "user": user, "page": page, "timespent": 1.5}); err == nil && code == 200 {
 			l.mu.Lock()
 			l.pages[page] = true
+			l.ackedIn[page] = l.cycle.Load()
 			l.mu.Unlock()
 		}
 		if code, _, err := c.post("/api/sessions/end", map[string]any{"app": app, "user": user, "session_id": id}); err == nil && code == 200 {
@@ -77,12 +98,12 @@ func (l *ledger) check(t *testing.T, c *client, app string) {
 	visits := c.pageVisits(t, app)
 	for page := range l.pages {
 		if visits[page] != 1 {
-			t.Fatalf("acknowledged track %s has %v visits, want 1", page, visits[page])
+			t.Fatalf("acknowledged track %s has %v visits, want 1%s", page, visits[page], l.why(page))
 		}
 	}
 	for page, v := range visits {
 		if v != 1 {
-			t.Fatalf("track %s counted %v times", page, v)
+			t.Fatalf("track %s counted %v times%s", page, v, l.why(page))
 		}
 	}
 }
@@ -131,13 +152,24 @@ func TestKill9UnderLoad(t *testing.T) {
 			dir := t.TempDir()
 			defer keepOnFailure(t, dir)
 			l := newLedger()
+			l.explain = func(page string) string { return explainPage(t, dir, "crash", page) }
+			var prev, last *proc // the last two servers, whose logs a failure shows
+			defer func() {
+				for _, p := range []*proc{prev, last} {
+					if t.Failed() && p != nil {
+						t.Logf("server log:\n%s", notable(p.logs.String()))
+					}
+				}
+			}()
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 			cycles := crashCycles(t)
 			for cycle := 0; cycle < cycles; cycle++ {
 				// Small snapshot interval so that crashes also land during snapshots.
 				p := startProc(t, dir, "-fsync", mode, "-snapshot-interval", "1s")
+				prev, last = last, p
 				c := newClient(t, p.addr)
 				l.check(t, c, "crash")
+				l.cycle.Store(int64(cycle))
 				stop := make(chan struct{})
 				var wg sync.WaitGroup
 				for w := 0; w < 8; w++ {
@@ -148,8 +180,12 @@ func TestKill9UnderLoad(t *testing.T) {
 				p.kill()
 				close(stop)
 				wg.Wait()
+				if line := wrongLine(p.logs.String()); line != "" {
+					t.Fatalf("cycle %d: the server logged what never happens when every record is applied once:\n%s", cycle, line)
+				}
 			}
 			p := startProc(t, dir, "-fsync", mode)
+			prev, last = last, p
 			l.check(t, newClient(t, p.addr), "crash")
 			if err := p.stop(t); err != nil {
 				t.Fatalf("SIGTERM: %v\n%s", err, p.logs.String())
@@ -215,6 +251,39 @@ func TestSigtermWithoutWrites(t *testing.T) {
 			t.Fatalf("start %d: SIGTERM exit: %v\n%s", i, err, p.logs.String())
 		}
 	}
+}
+
+// notable keeps the lines of a server's log that tell what its data
+// folder went through: recovery, snapshots, warnings and errors (not the
+// 503s of health probes while it recovered).
+func notable(log string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "/api/health") {
+			continue
+		}
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") ||
+			strings.Contains(line, "state recovered") || strings.Contains(line, "snapshot written") {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// wrongLine returns the first line of a server's log that only a record
+// applied twice (or out of order) can cause: a snapshot build that found
+// a logged record not applying to the state before it (its failure is
+// only logged, the log keeps everything, so no check of the answers would
+// see it), or the engine refusing a record it logged; "" when there is
+// none.
+func wrongLine(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "does not apply") || strings.Contains(line, "refused a durable record") || strings.HasPrefix(line, "panic:") {
+			return line
+		}
+	}
+	return ""
 }
 
 // keepOnFailure copies a failed test's data folder where it outlives the
