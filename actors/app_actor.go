@@ -44,6 +44,8 @@ func (a *appActor) Receive(ctx actor.Context) {
 		ctx.Respond(&timelineReply{Sessions: list, Next: next})
 	case *lookupCmd:
 		ctx.Respond(a.lookup(m))
+	case *countsQuery:
+		ctx.Respond(&AppCounts{Name: a.name, Sessions: a.app.Sessions(), PageTracks: a.app.PageTracks()})
 	case *sweep:
 		a.sweep(ctx, m)
 	}

@@ -72,6 +72,20 @@ type lookupReply struct {
 	Status session.Status
 }
 
+// countsQuery asks an aggregator how many sessions and page tracks its
+// app holds.
+type countsQuery struct{}
+
+// AppCounts is what an app holds, for the list of apps.
+type AppCounts struct {
+	Name       string
+	Sessions   int
+	PageTracks int
+	// Public: only page tracks (no token) made the app so far; it counts
+	// against Config.MaxPublicApps.
+	Public bool
+}
+
 // startsQuery, dailyQuery, pagesQuery and timelineQuery are the reads.
 type startsQuery struct{ Q analytics.Query }
 type dailyQuery struct{ Q analytics.Query }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sessionserver/sessionserver/actors/analytics"
 	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/http/auth"
 )
 
 // Health.
@@ -283,3 +284,31 @@ func timelineDetail(c *call) error {
 	}
 	return c.ok("Detailed session timeline retrieved", &detailAnswer{DetailedTimeline: renderDetail(p.list), NextCursor: p.next})
 }
+
+// Apps.
+
+// listApps answers POST /api/apps: the apps an admin token may read (its
+// app, or every app without an app claim; the body's app narrows it to
+// one), with what each holds.
+func listApps(c *call) error {
+	if !c.claims.Admin {
+		return fmt.Errorf("%w: listing apps needs an admin token", auth.ErrForbidden)
+	}
+	only := c.app
+	if c.claims.HasApp {
+		if only != "" && only != c.claims.App {
+			return fmt.Errorf("%w: token is for app %q", auth.ErrForbidden, c.claims.App)
+		}
+		only = c.claims.App
+	}
+	list, err := c.eng.AppList(only)
+	if err != nil {
+		return err
+	}
+	apps := make([]appEntry, len(list))
+	for i, a := range list {
+		apps[i] = appEntry{App: a.Name, Sessions: a.Sessions, PageTracks: a.PageTracks}
+	}
+	return c.ok("Apps retrieved", &appsAnswer{Apps: apps})
+}
+

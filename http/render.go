@@ -185,6 +185,16 @@ type timelineResult struct {
 	next *string
 }
 
+type appsAnswer struct {
+	Apps []appEntry `json:"apps"`
+}
+
+type appEntry struct {
+	App        string `json:"app"`
+	Sessions   int    `json:"sessions"`
+	PageTracks int    `json:"page_tracks"`
+}
+
 type startAnswer struct {
 	SessionID string `json:"session_id"`
 	User      string `json:"user"`

@@ -94,6 +94,14 @@ func requiredStr(field string, raw json.RawMessage, minLen, maxLen int) (string,
 // appField reads the app every non-health endpoint needs.
 func (b *body) appField() (string, error) { return requiredStr("app", b.App, 1, 128) }
 
+// optionalApp reads the app of a route about apps: "" when missing.
+func (b *body) optionalApp() (string, error) {
+	if isNull(b.App) {
+		return "", nil
+	}
+	return b.appField()
+}
+
 // userField reads the user a write needs.
 func (b *body) userField() (string, error) { return requiredStr("user", b.User, 1, 256) }
 

@@ -12,6 +12,7 @@ type route struct {
 	public  bool   // answered only with -public-endpoints
 	limited bool   // under the per-address rate limit
 	health  bool   // no body, no token
+	anyApp  bool   // "app" is optional: the route is about apps, not one
 	handle  func(*call) error
 }
 
@@ -55,6 +56,7 @@ func (s *Server) routeTable() map[string]*route {
 		"/api/sessions/session-timeline-detail": post(timelineDetail),
 		"/api/pages/track":                      {methods: "POST", limited: true, handle: trackPage},
 		"/api/pages/stats":                      post(pageStats),
+		"/api/apps":                             {methods: "POST", auth: true, anyApp: true, handle: listApps},
 	}
 	for path, rt := range table {
 		rt.path = path

@@ -248,6 +248,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 		} else {
 			as.Serve(ctx)
 		}
+		if as.Page {
+			return "/dashboard" // one label for the dashboard's files
+		}
 		return "/" + as.Name
 	}
 	if len(ctx.Request.Body()) > MaxBody {
@@ -345,7 +348,12 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 			return err
 		}
 	}
-	if c.app, err = c.body.appField(); err != nil {
+	if rt.anyApp {
+		c.app, err = c.body.optionalApp()
+	} else {
+		c.app, err = c.body.appField()
+	}
+	if err != nil {
 		return err
 	}
 	return rt.handle(c)

@@ -286,6 +286,9 @@ func (a *App) Sessions() int {
 	return a.all.Len()
 }
 
+// PageTracks is the number of page tracks the app has.
+func (a *App) PageTracks() int { return a.tracks.Len() }
+
 // Session returns the app's copy of a session (do not modify it).
 func (a *App) Session(id uuid.UUID) (*session.Session, bool) {
 	if a.sessionData == nil {

@@ -40,6 +40,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 		switch args[0] {
 		case "token":
 			return runToken(args[1:], lookup, stdout, stderr)
+		case "dashboard":
+			return runDashboard(args[1:], lookup, stdout, stderr)
 		case "verify":
 			return runVerify(args[1:], lookup, stdout, stderr, false)
 		case "repair":
@@ -104,10 +106,12 @@ func runHelp(args []string, lookup func(string) (string, bool), stdout, stderr i
 		fmt.Fprintln(stdout, "sessionserver checkpoint is internal: the server runs it as a child process to build each snapshot (-data-dir DIR -through SEQ)")
 	case "token":
 		runToken([]string{"-h"}, nil, stdout, stdout)
+	case "dashboard":
+		runDashboard([]string{"-h"}, nil, stdout, stdout)
 	case "verify", "repair":
 		runVerify([]string{"-h"}, nil, stdout, stdout, cmd == "repair")
 	default:
-		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, verify, repair, help\n", cmd)
+		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, dashboard, verify, repair, help\n", cmd)
 		return 2
 	}
 	return 0
@@ -189,6 +193,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("sessionserver listening; recovering state", "addr", ln.Addr().String(), "config", cfg)
+	logger.Info("dashboard: run `sessionserver dashboard [-app APP]` (the same -data-dir or -jwt-secret) for its URL with a sign-in token", "url", baseURL(ln.Addr().String())+"/dashboard")
 	if ready != nil {
 		ready <- ln.Addr()
 	}
@@ -250,14 +255,14 @@ func shutdown(srv *sshttp.Server, eng *actors.Engine, dd *datadir.DataDir, logge
 // the server's routes and to the README's.
 func servedRoutes() []string {
 	return []string{
-		"/", "/api/health", "/livez", "/metrics", "/tracker.js",
+		"/", "/api/health", "/livez", "/metrics", "/tracker.js", "/dashboard",
 		"/api/auth/health", "/api/auth/validate-token", "/api/auth/token-info",
 		"/api/sessions/start", "/api/sessions/pause", "/api/sessions/resume", "/api/sessions/end",
 		"/api/sessions/heatmap", "/api/sessions/most-active", "/api/sessions/stats",
 		"/api/sessions/summary", "/api/sessions/public-summary",
 		"/api/sessions/timeline", "/api/sessions/public-timeline",
 		"/api/sessions/daily-time-spent", "/api/sessions/time-by-page", "/api/sessions/session-timeline-detail",
-		"/api/pages/track", "/api/pages/stats",
+		"/api/pages/track", "/api/pages/stats", "/api/apps",
 	}
 }
 

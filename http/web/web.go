@@ -1,5 +1,6 @@
 // Package web holds the files Session Server serves to browsers, embedded
-// in the binary: tracker.js, the script sites put on their pages.
+// in the binary: tracker.js, the script sites put on their pages, and the
+// dashboard (GET /dashboard: dashboard/index.html and the files beside it).
 //
 // # tracker.js
 //
@@ -68,7 +69,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-//go:embed tracker.js
+//go:embed tracker.js dashboard
 var files embed.FS
 
 // ErrAsset: an embedded file could not be prepared (a build defect).
@@ -87,7 +88,15 @@ type Asset struct {
 	Gzip  []byte
 	ETag  string // quoted, strong
 	gzTag string // the gzip form's ETag
+	// Cache is its Cache-Control; Page says it is a page that holds an
+	// admin token (the dashboard): no framing, no referrer, only its own
+	// scripts and styles, and no connection but to this server.
+	Cache string
+	Page  bool
 }
+
+// dashboardPolicy is the dashboard's Content-Security-Policy.
+const dashboardPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // Assets are the embedded files by URL path ("/tracker.js").
 type Assets struct{ byPath map[string]*Asset }
@@ -107,7 +116,13 @@ func Load() (*Assets, error) {
 		if err != nil {
 			return err
 		}
+		if strings.HasPrefix(name, "dashboard/") {
+			as.Page, as.Cache = true, "no-cache" // revalidated at every load: a new release shows at once
+		}
 		a.byPath["/"+name] = as
+		if name == "dashboard/index.html" {
+			a.byPath["/dashboard"], a.byPath["/dashboard/"] = as, as
+		}
 		return nil
 	})
 	if err != nil {
@@ -134,7 +149,7 @@ func newAsset(name string, body []byte) (*Asset, error) {
 	if strings.HasSuffix(name, ".js") {
 		typ = "text/javascript; charset=utf-8"
 	}
-	return &Asset{Name: name, Type: typ, Body: body, Gzip: gz.Bytes(), ETag: `"` + tag + `"`, gzTag: `"` + tag + `-gz"`}, nil
+	return &Asset{Name: name, Type: typ, Body: body, Gzip: gz.Bytes(), ETag: `"` + tag + `"`, gzTag: `"` + tag + `-gz"`, Cache: CacheControl}, nil
 }
 
 // Get returns the asset at a URL path, or nil (also on a nil Assets).
@@ -155,10 +170,17 @@ func (as *Asset) Serve(ctx *fasthttp.RequestCtx) {
 		h.Set(fasthttp.HeaderContentEncoding, "gzip")
 	}
 	h.Set(fasthttp.HeaderVary, "Accept-Encoding")
-	h.Set(fasthttp.HeaderCacheControl, CacheControl)
-	// Any site may load it, also one that isolates itself (COEP).
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set(fasthttp.HeaderCacheControl, as.Cache)
 	h.Set("X-Content-Type-Options", "nosniff")
+	if as.Page {
+		h.Set("Content-Security-Policy", dashboardPolicy)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	} else {
+		// Any site may load it, also one that isolates itself (COEP).
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
 	h.Set(fasthttp.HeaderETag, tag)
 	h.SetContentType(as.Type)
 	if matches(ctx.Request.Header.Peek(fasthttp.HeaderIfNoneMatch), tag) {
