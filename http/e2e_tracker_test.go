@@ -175,3 +175,33 @@ func TestE2EBodyToken(t *testing.T) {
 		t.Fatalf("resume after the refusals: %s", r)
 	}
 }
+
+// TestE2EApps: POST /api/apps lists the apps an admin token may read with
+// their counts; a user token is 403; an app claim narrows the list.
+func TestE2EApps(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	admin := ts.admin(t)
+	for _, app := range []string{"shop", "blog"} {
+		id := ts.start(t, app, "ann", "")
+		ts.step(t, "end", app, "ann", id, "")
+	}
+	ts.start(t, "shop", "bob", "")
+	for range 3 {
+		ts.ok(t, "/api/pages/track", "", map[string]any{"app": "blog", "user": "ann", "page": "/a", "timespent": 2})
+	}
+	ts.ok(t, "/api/pages/track", "", map[string]any{"app": "news", "user": "x", "page": "/", "timespent": 1})
+
+	all := `{"apps":[{"app":"blog","sessions":1,"page_tracks":3},{"app":"news","sessions":0,"page_tracks":1},{"app":"shop","sessions":2,"page_tracks":0}]}`
+	wantJSON(t, "every app", ts.data(t, "/api/apps", admin, map[string]any{}), all)
+	wantJSON(t, "narrowed by app", ts.data(t, "/api/apps", admin, map[string]any{"app": "shop"}), `{"apps":[{"app":"shop","sessions":2,"page_tracks":0}]}`)
+	shopAdmin := ts.token(t, "ops", "shop", "admin")
+	wantJSON(t, "app claim", ts.data(t, "/api/apps", shopAdmin, map[string]any{}), `{"apps":[{"app":"shop","sessions":2,"page_tracks":0}]}`)
+	wantJSON(t, "unknown app", ts.data(t, "/api/apps", admin, map[string]any{"app": "nope"}), `{"apps":[]}`)
+
+	wantError(t, ts.post(t, "/api/apps", ts.token(t, "ann", "shop", "user"), map[string]any{}), 403, "")
+	wantError(t, ts.post(t, "/api/apps", shopAdmin, map[string]any{"app": "blog"}), 403, "")
+	wantError(t, ts.post(t, "/api/apps", "", map[string]any{}), 401, "")
+	wantError(t, ts.post(t, "/api/apps", admin, map[string]any{"app": 7}), 422, "app")
+	wantError(t, ts.post(t, "/api/apps", admin, "[]"), 400, "")
+}
