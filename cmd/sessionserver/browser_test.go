@@ -518,6 +518,31 @@ func TestBrowserTracker(t *testing.T) {
 		e.waitSessions(t, user+"-two", 1, "start", "pause")
 	})
 
+	t.Run("back/forward cache, the session ended meanwhile", func(t *testing.T) {
+		const user = "bfend"
+		p := e.open(t, "/bfend/one", user)
+		e.waitSessions(t, user, 1, "start")
+		// The page must have read the start's answer (and a page with a
+		// request in flight is not kept in the cache).
+		hold(time.Second)
+		if err := chromedp.Do(p, chromedp.Navigate(e.site.URL+"/bfend/two?user="+user+"-two")); err != nil {
+			t.Fatal(err)
+		}
+		first := e.waitSessions(t, user, 1, "start", "pause")
+		// Ended on the server while the page sits in the cache (as a
+		// timeout would): the restore's resume gets 409, and a new session starts.
+		if code, data, err := e.client.post("/api/sessions/end", map[string]any{"app": "web", "user": user, "session_id": first[0].ID}); err != nil || code != 200 {
+			t.Fatalf("end: %d %v %v", code, data, err)
+		}
+		e.back(t, p)
+		got := e.waitSessions(t, user, 2, "start", "pause", "end")
+		if got[1].Status != "active" || !slices.Equal(got[1].types(), []string{"start"}) {
+			t.Errorf("after the restore: %+v, want a new active session", got[1])
+		}
+		e.close(t, p, user)
+		e.waitSessions(t, user, 2, "start", "pause", "end")
+	})
+
 	t.Run("server restarted in the middle", func(t *testing.T) {
 		const user = "rs"
 		p := e.open(t, "/rs/one", user)

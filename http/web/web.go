@@ -35,7 +35,9 @@
 //     the moment the page was hidden. An end that follows a pause not yet
 //     acknowledged carries the pause's time too, so whichever arrives
 //     first, the active time is the same. getToken is asked again on a
-//     401 and 30 s before the token's exp.
+//     401 and 30 s before the token's exp. A page left before the answer
+//     to its start arrives cannot name the session to end: the server's
+//     -session-timeout ends it, at its start time.
 //   - Pages: a page track carries the page's visible time since the
 //     previous track of that page view; one is sent when the page turns
 //     hidden, on an SPA navigation (pushState, replaceState, popstate,
