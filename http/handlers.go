@@ -311,4 +311,3 @@ func listApps(c *call) error {
 	}
 	return c.ok("Apps retrieved", &appsAnswer{Apps: apps})
 }
-
