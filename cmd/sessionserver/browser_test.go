@@ -429,6 +429,29 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // itself, not a wait for state.
 func hold(d time.Duration) { <-time.After(d) }
 
+// until holds the page as it is until d after its last logged event of
+// typ, on the page's own clock, so that the harness's latency (the CDP
+// call, the log's way back) does not lengthen the scenario.
+func (e *browserEnv) until(t *testing.T, pctx context.Context, user, typ string, d time.Duration) {
+	t.Helper()
+	var at float64 = -1
+	for _, ev := range e.site.events(user) {
+		if ev.Type == typ {
+			at = ev.T
+		}
+	}
+	if at < 0 {
+		t.Fatalf("page of %s logged no %s", user, typ)
+	}
+	now, err := chromedp.Run(pctx, chromedp.Evaluate[float64]("performance.now()"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Duration((at + float64(d.Milliseconds()) - now) * float64(time.Millisecond)); left > 0 {
+		hold(left)
+	}
+}
+
 // compare reports the error between the browser's visible time and the
 // server's active time, and fails beyond 50 ms between them, or beyond
 // 300 ms from want (unless 0).
@@ -451,11 +474,11 @@ func TestBrowserTracker(t *testing.T) {
 	t.Run("visible 3s, hidden 2s, visible 1s, closed", func(t *testing.T) {
 		const user = "vis"
 		p := e.open(t, "/article", user)
-		hold(3 * time.Second)
+		e.until(t, p, user, "init", 3*time.Second)
 		e.hide(t, p, user)
 		hold(2 * time.Second)
 		e.show(t, p, user)
-		hold(time.Second)
+		e.until(t, p, user, "visibilitychange", time.Second)
 		e.close(t, p, user)
 		got := e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
 		if got[0].Status != "ended" {
@@ -467,11 +490,11 @@ func TestBrowserTracker(t *testing.T) {
 	t.Run("three SPA routes", func(t *testing.T) {
 		const user = "spa"
 		p := e.open(t, "/spa/one", user)
-		hold(1500 * time.Millisecond)
+		e.until(t, p, user, "init", 1500*time.Millisecond)
 		e.eval(t, p, `history.pushState({}, "", "/spa/two")`)
-		hold(2500 * time.Millisecond)
+		e.until(t, p, user, "init", 4000*time.Millisecond)
 		e.eval(t, p, `history.replaceState({}, "", "/spa/three")`)
-		hold(500 * time.Millisecond)
+		e.until(t, p, user, "init", 4500*time.Millisecond)
 		e.close(t, p, user)
 		want := map[string][2]string{"/spa/one": {"1", "00:00:01"}, "/spa/two": {"1", "00:00:02"}, "/spa/three": {"1", "00:00:00"}}
 		var got map[string][2]string
@@ -486,7 +509,7 @@ func TestBrowserTracker(t *testing.T) {
 	t.Run("closed while hidden", func(t *testing.T) {
 		const user = "hid"
 		p := e.open(t, "/hidden", user)
-		hold(time.Second)
+		e.until(t, p, user, "init", time.Second)
 		e.hide(t, p, user)
 		hold(500 * time.Millisecond)
 		e.close(t, p, user)
@@ -498,7 +521,7 @@ func TestBrowserTracker(t *testing.T) {
 	t.Run("back/forward cache", func(t *testing.T) {
 		const user = "bf"
 		p := e.open(t, "/bf/one", user)
-		hold(time.Second)
+		e.until(t, p, user, "init", time.Second)
 		// Away to another page of the site: this one goes into the cache.
 		if err := chromedp.Do(p, chromedp.Navigate(e.site.URL+"/bf/two?user="+user+"-two")); err != nil {
 			t.Fatal(err)
@@ -510,7 +533,7 @@ func TestBrowserTracker(t *testing.T) {
 		hold(500 * time.Millisecond)
 		e.back(t, p)
 		e.waitPage(t, user, "pageshow", true, 1)
-		hold(time.Second)
+		e.until(t, p, user, "pageshow", time.Second)
 		e.close(t, p, user)
 		got := e.waitSessions(t, user, 1, "start", "pause", "resume", "end")
 		compare(t, got[0], visibleMs(e.site.events(user)), 2*time.Second)
