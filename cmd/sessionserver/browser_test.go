@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sessionserver/sessionserver/http/auth"
@@ -250,8 +251,20 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 // tab's window, in front.
 func (e *browserEnv) open(t *testing.T, path, user string) context.Context {
 	t.Helper()
+	return e.openWith(t, path, user, nil)
+}
+
+// openWith is open with listen called for each CDP event of the tab from
+// before the page loads.
+func (e *browserEnv) openWith(t *testing.T, path, user string, listen func(ev any)) context.Context {
+	t.Helper()
 	pctx, cancel := chromedp.NewContext(e.bctx, chromedp.WithNewWindow(false))
 	t.Cleanup(cancel)
+	if listen != nil {
+		if err := chromedp.Listen(pctx, listen); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
@@ -625,7 +638,27 @@ func TestBrowserTracker(t *testing.T) {
 
 	t.Run("script tag, anonymous, hash routes", func(t *testing.T) {
 		const user = "anon"
-		p := e.open(t, "/anon?anon=1&hash=1", user)
+		// Without data-debug the tracker writes nothing to the console and
+		// throws nothing into the page.
+		var mu sync.Mutex
+		var noise []string
+		p := e.openWith(t, "/anon?anon=1&hash=1", user, func(ev any) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch ev := ev.(type) {
+			case *runtime.EventConsoleAPICalled:
+				noise = append(noise, "console."+string(ev.Type))
+			case *runtime.EventExceptionThrown:
+				noise = append(noise, "exception: "+ev.ExceptionDetails.Text)
+			}
+		})
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(noise) > 0 {
+				t.Errorf("the page saw %v", noise)
+			}
+		}()
 		visitor := evalString(t, p, `sessionStorage.getItem("sessionserver.visitor")`)
 		if !strings.HasPrefix(visitor, "v-") || len(visitor) != 38 {
 			t.Fatalf("visitor id %q, want v- and a UUID", visitor)
