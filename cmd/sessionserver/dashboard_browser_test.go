@@ -445,52 +445,44 @@ func TestBrowserDashboard(t *testing.T) {
 
 	t.Run("timeline pages newest first through the cursors", func(t *testing.T) {
 		p := e.open(t, url.Values{"app": {"shop"}, "token": {tok}, "range": {"all"}, "limit": {"5"}})
-		v := e.refreshed(t, p, 0)
-		all := e.client.allSessions(t, "shop")
-		var want []string // the API's start-time order, oldest first
-		var cursor any
-		for {
-			d := apiData(t, e.client, "/api/sessions/timeline", map[string]any{"app": "shop", "limit": 7, "cursor": cursor})
-			for _, r := range d["timeline"].([]any) {
-				want = append(want, r.(map[string]any)["session_id"].(string))
-			}
-			if cursor = d["next_cursor"]; cursor == nil {
-				break
-			}
-		}
-		if len(want) != len(all) || len(want) != 24 {
+		want := apiOrder(t, e.client, map[string]any{"app": "shop"})
+		if all := e.client.allSessions(t, "shop"); len(want) != len(all) || len(want) != 24 {
 			t.Fatalf("API: %d sessions paged, %d in all", len(want), len(all))
 		}
-		slices.Reverse(want)
-		var got []string
-		for n := 1; ; n++ {
-			if len(v.Timeline) != 5 && !(v.Older && len(v.Timeline) == 4) {
-				t.Fatalf("page %d holds %d rows: %v", n, len(v.Timeline), v.Timeline)
-			}
-			if v.TLPage != fmt.Sprintf("Page %d of 5", n) {
-				t.Errorf("page label %q, want Page %d of 5", v.TLPage, n)
-			}
-			got = append(got, v.Timeline...)
-			if v.Older {
-				break
-			}
-			first := v.Timeline[0]
-			e.js(t, p, `document.getElementById("tl-older").click()`)
-			v = e.waitView(t, p, 10*time.Second, "the next page", func(v dashView) bool { return len(v.Timeline) > 0 && v.Timeline[0] != first })
-			if n > 10 {
-				t.Fatal("more than 10 pages")
-			}
-		}
-		if !slices.Equal(got, want) {
+		if got := e.walkTimeline(t, p, 5, len(want)); !slices.Equal(got, want) {
 			t.Errorf("the page's order\n%v\nwant the API's reversed\n%v", got, want)
 		}
 		// One page newer: the fourth.
 		e.js(t, p, `document.getElementById("tl-newer").click()`)
-		v = e.view(t, p)
+		v := e.view(t, p)
 		if !slices.Equal(v.Timeline, want[15:20]) || v.TLPage != "Page 4 of 5" {
 			t.Errorf("Newer: %s %v, want page 4 %v", v.TLPage, v.Timeline, want[15:20])
 		}
 	})
+
+	// A day with many sessions is split into hours (a heatmap of that day);
+	// spans meet at exact instants, also at a half-hour zone's hours, with
+	// sessions starting on those instants and ties of the same millisecond.
+	seedBusy(t, e.client, "busy", base.AddDate(0, 0, 5))
+	every := adminToken(t, "", time.Hour, time.Now())
+	for _, tz := range []string{"UTC", "Asia/Kolkata"} {
+		t.Run("timeline of a busy day in "+tz, func(t *testing.T) {
+			p := e.open(t, url.Values{"app": {"busy"}, "token": {every}, "range": {"all"}, "limit": {"3"}, "tz": {tz}})
+			want := apiOrder(t, e.client, map[string]any{"app": "busy"})
+			if got := e.walkTimeline(t, p, 3, len(want)); !slices.Equal(got, want) {
+				t.Errorf("the page's order\n%v\nwant the API's reversed\n%v", got, want)
+			}
+			if v := e.view(t, p); v.MaxRequests > 10 {
+				t.Errorf("a refresh made %d requests", v.MaxRequests)
+			}
+			// Back to the newest page: its span is hours of the busy day.
+			e.js(t, p, `document.getElementById("range").dispatchEvent(new Event("change"))`)
+			v := e.waitView(t, p, 10*time.Second, "the first page again", func(v dashView) bool { return v.TLPage == "Page 1 of 15" })
+			if split := evalString(t, p, `document.getElementById("timeline-table").dataset.hoursOf`); split == "" || !slices.Equal(v.Timeline, want[:3]) {
+				t.Errorf("first page %v (want %v), days split into hours %q", v.Timeline, want[:3], split)
+			}
+		})
+	}
 
 	t.Run("a session's events", func(t *testing.T) {
 		p := e.open(t, url.Values{"app": {"shop"}, "token": {tok}, "range": {"all"}, "limit": {"30"}})
@@ -551,8 +543,8 @@ func TestBrowserDashboard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(opts, []string{"blog", "shop"}) {
-			t.Errorf("app chooser %v, want [blog shop]", opts)
+		if !slices.Equal(opts, []string{"blog", "busy", "shop"}) {
+			t.Errorf("app chooser %v, want [blog busy shop]", opts)
 		}
 		e.js(t, p, `document.getElementById("range").value = "all"; document.getElementById("range").dispatchEvent(new Event("change"))`)
 		v = e.refreshed(t, p, v.Refreshes)
@@ -607,6 +599,72 @@ func TestBrowserDashboard(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// apiOrder is the API's timeline for q, newest first (it pages oldest first).
+func apiOrder(t *testing.T, c *client, q map[string]any) []string {
+	t.Helper()
+	var out []string
+	var cursor any
+	for {
+		body := map[string]any{"limit": 7, "cursor": cursor}
+		maps(body, q)
+		d := apiData(t, c, "/api/sessions/timeline", body)
+		for _, r := range d["timeline"].([]any) {
+			out = append(out, r.(map[string]any)["session_id"].(string))
+		}
+		if cursor = d["next_cursor"]; cursor == nil {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// walkTimeline reads every page of the page's timeline, pressing Older
+// until it is disabled, and checks each page's size and label.
+func (e *dashEnv) walkTimeline(t *testing.T, p context.Context, size, total int) []string {
+	t.Helper()
+	v := e.refreshed(t, p, 0)
+	pages := (total + size - 1) / size
+	var got []string
+	for n := 1; ; n++ {
+		if want := min(size, total-(n-1)*size); len(v.Timeline) != want {
+			t.Fatalf("page %d holds %d rows, want %d: %v", n, len(v.Timeline), want, v.Timeline)
+		}
+		if v.TLPage != fmt.Sprintf("Page %d of %d", n, pages) {
+			t.Errorf("page label %q, want Page %d of %d", v.TLPage, n, pages)
+		}
+		got = append(got, v.Timeline...)
+		if v.Older {
+			return got
+		}
+		if n > pages {
+			t.Fatalf("more than %d pages", pages)
+		}
+		first := v.Timeline[0]
+		e.js(t, p, `document.getElementById("tl-older").click()`)
+		v = e.waitView(t, p, 10*time.Second, "the next page", func(v dashView) bool { return len(v.Timeline) > 0 && v.Timeline[0] != first })
+	}
+}
+
+// seedBusy writes 40 sessions on one day, four an hour from 02:00 UTC
+// (on the hour, on the half hour, and two at the same millisecond), and
+// three on other days.
+func seedBusy(t *testing.T, c *client, app string, day time.Time) {
+	t.Helper()
+	var starts []time.Time
+	for k := range 40 {
+		starts = append(starts, day.Add(time.Duration(2+k/4)*time.Hour+time.Duration(k%4)*15*time.Minute))
+	}
+	starts[9] = starts[8]
+	starts = append(starts, day.AddDate(0, 0, -3).Add(5*time.Hour), day.AddDate(0, 0, -1).Add(23*time.Hour+59*time.Minute), day.AddDate(0, 0, 2))
+	for i, st := range starts {
+		code, data, err := c.post("/api/sessions/start", map[string]any{"app": app, "user": fmt.Sprintf("b%d", i%5), "time": st.UTC().Format(time.RFC3339Nano)})
+		if err != nil || code != 200 {
+			t.Fatalf("start: %d %v %v", code, data, err)
+		}
 	}
 }
 

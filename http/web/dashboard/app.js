@@ -338,8 +338,9 @@ function schedule() {
 }
 
 // refresh asks the server for every panel: at most 10 requests (heatmap,
-// summary, stats, daily-time-spent, pages/stats, up to 4 timeline pages,
-// the open session's events). reset: the settings changed.
+// summary, stats, daily-time-spent, pages/stats; for the timeline a
+// heatmap of its newest day when that day is busy and up to 3 pages; the
+// open session's events). reset: the settings changed.
 async function refresh(reset) {
   if (reset) {
     gen++;
@@ -743,19 +744,22 @@ function renderPages() {
 // ---------- timeline ----------
 
 // The API lists a range's sessions in start-time order, oldest first, a
-// page at a time with next_cursor. This panel shows them newest first:
-// it asks only for the newest days it needs. The heatmap's daily_sessions
-// say how many sessions each day of the range holds, so the page picks
-// the latest day D from which on there are enough sessions for the page
-// shown, walks the API's cursors over [D, end of range] (limit = rows per
-// page, larger for a busy day so that one chunk takes at most 4 requests),
-// and shows that chunk reversed. "Older" adds the days before D the same
-// way. A refresh reloads the newest chunk while the first page is shown,
-// and leaves the rows alone while an older page is (so they do not move
-// under the reader).
+// page at a time with next_cursor. This panel shows them newest first and
+// asks only for the newest part of the range it needs: the heatmap's
+// daily_sessions say how many sessions each day holds, so the page takes
+// the latest days (and, for a day with more than four pages of sessions,
+// the latest hours of it, from a heatmap of that one day) that hold
+// enough sessions for the page shown, walks the API's cursors over that
+// span (limit = rows per page, or half the span for a busy one, so a span
+// takes two or three requests), and shows it reversed. "Older" adds the
+// span before it the same way; spans meet at exact instants, so no session
+// is missed or shown twice whatever the counts say. A refresh reloads the
+// newest span while the first page is shown, and leaves the rows alone
+// while an older page is (they do not move under the reader).
 function newTimeline() {
   const counts = (view.heat && view.heat.daily_sessions) || {};
-  return { days: Object.keys(counts).sort(), counts, rows: [], next: null, done: false, page: 0 };
+  const days = Object.keys(counts).sort();
+  return { days, counts, hours: new Map(), rows: [], at: null, done: false, page: 0 };
 }
 
 async function loadTimeline(userAction) {
@@ -770,43 +774,87 @@ async function loadTimeline(userAction) {
   renderTimeline();
 }
 
-// extendTimeline fetches older days until tl.rows holds want sessions or
-// the range's start is reached.
+// zoneInstant is the UTC time (ms) of hour h of day ymd in the zone.
+function zoneInstant(ymd, h, tz) {
+  const [y, m, d] = ymd.split("-").map(Number);
+  const want = Date.UTC(y, m - 1, d, h);
+  let t = want;
+  for (let i = 0; i < 2; i++) {
+    const p = zoneParts(new Date(t), tz);
+    const shown = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+    t = want - (shown - t);
+  }
+  return t;
+}
+
+// dayHours is the sessions of each hour of one day (a heatmap of that day).
+async function dayHours(tl, day, my) {
+  if (!tl.hours.has(day)) {
+    const h = await api("/api/sessions/heatmap", query({ from: day, to: day }));
+    if (my !== gen) return null;
+    const wd = (new Date(day + "T00:00:00Z").getUTCDay() + 6) % 7; // 0 Monday, as the API
+    const row = h.heatmap_data.weekly_hourly[wd] || {};
+    tl.hours.set(day, Array.from({ length: 24 }, (_, i) => Number(row[i] || 0)));
+  }
+  return tl.hours.get(day);
+}
+
+// extendTimeline fetches older spans until tl.rows holds want sessions or
+// the range's start is reached. tl.at is where the loaded rows begin:
+// {i: day index, h: hour} (h 0: the whole day i), null while none is.
 async function extendTimeline(tl, want, my) {
   const [rangeFrom, rangeTo] = rangeDates();
   while (tl.rows.length < want && !tl.done) {
-    const end = tl.next === null ? tl.days.length : tl.next; // days[end..] are loaded
-    let j = end, add = 0;
-    while (j > 0 && tl.rows.length + add < want) {
-      j--;
-      add += tl.counts[tl.days[j]];
+    const need = want - tl.rows.length;
+    // Walk back from tl.at unit by unit (hours of a day already split, or
+    // whole days) until the units hold need sessions.
+    let i = tl.at ? tl.at.i : tl.days.length, h = tl.at ? tl.at.h : 0;
+    let add = 0;
+    while (add < need) {
+      if (h > 0) {
+        const hrs = tl.hours.get(tl.days[i]);
+        h--;
+        add += hrs[h];
+        continue;
+      }
+      if (i === 0) break;
+      i--;
+      const c = tl.counts[tl.days[i]];
+      if (c > 4 * Math.max(need - add, settings.limit)) {
+        const hrs = await dayHours(tl, tl.days[i], my); // a busy day: by hours
+        if (hrs === null) return;
+        h = 24;
+        continue;
+      }
+      add += c;
     }
     const q = query({});
     delete q.from;
     delete q.to;
-    if (j > 0) q.from = tl.days[j];
+    if (h > 0) q.from = new Date(zoneInstant(tl.days[i], h, settings.tz)).toISOString();
+    else if (i > 0) q.from = tl.days[i];
     else if (rangeFrom) q.from = rangeFrom;
-    if (end < tl.days.length) q.to = tl.days[end - 1];
-    else if (rangeTo) q.to = rangeTo;
-    if (end === 0) {
-      tl.done = true;
-      break;
+    if (!tl.at) {
+      if (rangeTo) q.to = rangeTo;
+    } else if (tl.at.h > 0) {
+      q.to = new Date(zoneInstant(tl.days[tl.at.i], tl.at.h, settings.tz) - 1).toISOString();
+    } else {
+      q.to = addDays(tl.days[tl.at.i], -1);
     }
-    q.limit = Math.min(10000, Math.max(settings.limit, Math.ceil(add / 3)));
+    q.limit = Math.min(10000, Math.max(settings.limit, Math.ceil(add / 2)));
     const chunk = [];
-    let cursor = null;
-    for (let n = 0; n < 4 || cursor; n++) {
-      if (cursor) q.cursor = cursor;
+    for (let n = 0; ; n++) {
       const a = await api("/api/sessions/timeline", q);
       if (my !== gen) return;
       chunk.push(...a.data.timeline);
-      cursor = a.data.next_cursor;
-      if (!cursor) break;
-      if (n >= 3) break; // at most 4 requests a chunk (the range grew meanwhile: the rest comes with "Older")
+      q.cursor = a.data.next_cursor;
+      // At most 3 requests a span (it grew meanwhile: the rest of it
+      // comes at the next refresh).
+      if (!q.cursor || n >= 2) break;
     }
     tl.rows = chunk.concat(tl.rows);
-    tl.next = j;
-    tl.done = j === 0;
+    tl.at = { i, h };
+    tl.done = i === 0 && h === 0;
   }
 }
 
@@ -845,6 +893,7 @@ function renderTimeline() {
   const pagesTotal = Math.max(1, Math.ceil(Math.max(total, tl.rows.length) / L));
   $("tl-page").textContent = `Page ${tl.page + 1} of ${pagesTotal}`;
   $("tl-page").dataset.page = String(tl.page + 1);
+  $("timeline-table").dataset.hoursOf = [...tl.hours.keys()].join(","); // the days split into hours
   $("tl-newer").disabled = tl.page === 0;
   $("tl-older").disabled = tl.done && (tl.page + 1) * L >= tl.rows.length;
 }
