@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	bin "encoding/binary"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +19,12 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/google/uuid"
+
+	"github.com/sessionserver/sessionserver/actors/analytics"
+	"github.com/sessionserver/sessionserver/actors/event"
 	"github.com/sessionserver/sessionserver/http/auth"
+	"github.com/sessionserver/sessionserver/snapshot"
 )
 
 // The dashboard (http/web/dashboard) in headless Chromium against the real
@@ -671,4 +679,166 @@ func seedBusy(t *testing.T, c *client, app string, day time.Time) {
 func browserTZ(t *testing.T, p context.Context) string {
 	t.Helper()
 	return evalString(t, p, `Intl.DateTimeFormat().resolvedOptions().timeZone`)
+}
+
+// seedBig writes a data folder holding app with n sessions (of 10,000
+// users, over the last 30 days, busier in the afternoon; all ended but
+// every 1000th) and tracks of pages pages (five each), as one snapshot
+// built directly from an analytics.State: the server recovers it at
+// start as it would its own.
+func seedBig(t *testing.T, dir, app string, n, pages int) {
+	t.Helper()
+	began := time.Now()
+	st := analytics.NewState()
+	now := time.Now().Add(-time.Minute).UnixMilli()
+	rng := rand.New(rand.NewPCG(12, 34))
+	const span = 30 * 24 * 3600 * 1000
+	apply := func(rec event.Record) {
+		if err := st.Apply(&rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		var id uuid.UUID
+		bin.BigEndian.PutUint64(id[8:], uint64(i)+1)
+		id[6], id[8] = 0x40|id[6]&0x0f, 0x80|id[8]&0x3f
+		start := now - rng.Int64N(span)
+		if h := (start / 3600000) % 24; h < 12 && rng.IntN(2) == 0 { // afternoons busier
+			start += 12 * 3600000
+			if start > now {
+				start -= 24 * 3600000
+			}
+		}
+		user := "user" + strconv.Itoa(i%10000)
+		apply(event.Record{Kind: event.Start, App: app, User: user, Session: id, At: start, Logged: start})
+		if i%1000 == 999 {
+			continue
+		}
+		end := min(start+1000*(30+rng.Int64N(3600)), now)
+		apply(event.Record{Kind: event.End, App: app, User: user, Session: id, At: end, Logged: end})
+	}
+	for i := range pages * 5 {
+		at := now - rng.Int64N(span)
+		apply(event.Record{Kind: event.PageTrack, App: app, User: "user" + strconv.Itoa(i%10000), At: at, Logged: at,
+			Page: "/page/" + strconv.Itoa(i%pages), SpentMs: 1000 + rng.Int64N(300000)})
+	}
+	store := &snapshot.Store{Dir: filepath.Join(dir, "snap")}
+	info, err := store.Save(1, func(w io.Writer) error { return analytics.WriteState(w, st) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded %d sessions and %d page tracks of %d pages in %v: snapshot %s", n, pages*5, pages, time.Since(began).Round(time.Millisecond), info.Path)
+}
+
+// TestBrowserDashboardSpeed (DASHBOARD_MEASURE=1; DASHBOARD_SESSIONS and
+// DASHBOARD_PAGES change the size, default 1,000,000 and 10,000): the time
+// from chromedp.Navigate to the page's performance mark "heatmap-drawn",
+// and the requests of each refresh, for each range.
+func TestBrowserDashboardSpeed(t *testing.T) {
+	if os.Getenv("DASHBOARD_MEASURE") == "" {
+		t.Skip("set DASHBOARD_MEASURE=1 to measure the dashboard on a large app")
+	}
+	n, pages := 1_000_000, 10_000
+	if v, err := strconv.Atoi(os.Getenv("DASHBOARD_SESSIONS")); err == nil {
+		n = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("DASHBOARD_PAGES")); err == nil {
+		pages = v
+	}
+	dir := t.TempDir()
+	seedBig(t, dir, "big", n, pages)
+	began := time.Now()
+	e := newDashEnv(t, dir)
+	t.Logf("server started and recovered in %v", time.Since(began).Round(time.Millisecond))
+	tok := adminToken(t, "big", time.Hour, time.Now())
+	pctx, cancel := chromedp.NewContext(e.bctx, chromedp.WithNewWindow(false))
+	defer cancel()
+	if err := chromedp.Do(pctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+	// The main thread's long tasks (over 50 ms), to say where time goes.
+	if _, err := chromedp.Call(pctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__long = [];
+	  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({ type: "longtask", buffered: true });`}); err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		Name     string  `json:"name"`
+		Start    float64 `json:"start"`
+		Duration float64 `json:"duration"`
+		Size     float64 `json:"size"`
+	}
+	type mark struct {
+		At       float64  `json:"at"` // ms since the navigation began (the page's clock)
+		Requests []entry  `json:"requests"`
+		Marks    [][2]any `json:"marks"`
+		Long     [][2]any `json:"long"`
+		Doc      float64  `json:"doc"` // the document's responseEnd
+		DCL      float64  `json:"dcl"` // DOMContentLoaded
+	}
+	const readMark = `(() => {
+	  const m = performance.getEntriesByName("heatmap-drawn")[0];
+	  if (!m) return null;
+	  const nav = performance.getEntriesByType("navigation")[0];
+	  return { long: window.__long || [], marks: performance.getEntriesByType("mark").map((m) => [m.name, m.startTime]), at: m.startTime, doc: nav.responseEnd, dcl: nav.domContentLoadedEventEnd,
+	    requests: performance.getEntriesByType("resource").filter((r) => r.startTime < m.startTime)
+	    .map((r) => ({ name: new URL(r.name).pathname, start: r.startTime, duration: r.duration, size: r.encodedBodySize })) };
+	})()`
+	const runs = 5
+	for _, rng := range []string{"7d", "30d", "all"} {
+		var walls, marks []float64
+		var first mark
+		for i := range runs {
+			u := "http://" + e.srv.addr + "/dashboard#" + url.Values{"app": {"big"}, "token": {tok}, "range": {rng}, "tz": {"UTC"}}.Encode()
+			if err := chromedp.Do(pctx, chromedp.Navigate("about:blank")); err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Now()
+			if err := chromedp.Do(pctx, chromedp.Navigate(u)); err != nil {
+				t.Fatal(err)
+			}
+			var m *mark
+			deadline := time.Now().Add(60 * time.Second)
+			for m == nil {
+				var err error
+				if m, err = chromedp.Run(pctx, chromedp.Evaluate[*mark](readMark)); err != nil {
+					t.Fatal(err)
+				}
+				if m == nil && time.Now().After(deadline) {
+					t.Fatal("the heatmap was not drawn within 60 s")
+				}
+			}
+			walls = append(walls, float64(time.Since(t0).Microseconds())/1000)
+			marks = append(marks, m.At)
+			if i == 0 {
+				first = *m
+			}
+		}
+		v := e.refreshed(t, pctx, 1) // two refreshes: the first and a timed one
+		t.Logf("range %s: navigate -> heatmap drawn, wall (poll every ~1 ms) %s ms, page's mark %s ms; median %.0f / %.0f ms",
+			rng, fmtMs(walls), fmtMs(marks), median(walls), median(marks))
+		t.Logf("range %s: requests per refresh %d (most %d), last refresh took %s ms; tiles %v", rng, v.Requests, v.MaxRequests,
+			evalString(t, pctx, `document.getElementById("status").dataset.ms`), v.Tiles)
+		t.Logf("    first load: document received at %.1f ms, DOMContentLoaded %.1f ms, heatmap drawn %.1f ms; marks %v; long tasks [start ms, ms] %v", first.Doc, first.DCL, first.At, first.Marks, first.Long)
+		for _, r := range first.Requests {
+			t.Logf("    %-40s from %6.1f ms, %6.1f ms, %9.0f B", r.Name, r.Start, r.Duration, r.Size)
+		}
+		if v.MaxRequests > 10 {
+			t.Errorf("range %s: %d requests in a refresh", rng, v.MaxRequests)
+		}
+		e.shot(t, pctx, "big-"+rng)
+	}
+}
+
+func fmtMs(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strings.Join(parts, " ")
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
