@@ -597,11 +597,16 @@ func TestBrowserDashboard(t *testing.T) {
 
 	if os.Getenv("DASHBOARD_DOC_SHOT") != "" {
 		t.Run("docs/dashboard.png", func(t *testing.T) {
-			p := e.open(t, url.Values{"app": {"shop"}, "token": {tok}, "range": {"30d"}, "tz": {"Europe/Berlin"}, "limit": {"8"}})
+			seedDemo(t, e.client, "demo")
+			p := e.open(t, url.Values{"app": {"demo"}, "token": {adminToken(t, "", time.Hour, time.Now())}, "range": {"30d"}, "tz": {"Europe/Berlin"}, "limit": {"8"}})
 			e.refreshed(t, p, 0)
-			id := e.view(t, p).Timeline[1]
-			e.js(t, p, fmt.Sprintf(`document.querySelector('button[data-open-session=%q]').click()`, id))
-			e.waitView(t, p, 10*time.Second, "events", func(v dashView) bool { return len(v.Detail) > 0 })
+			for _, id := range e.view(t, p).Timeline { // a session that was paused and resumed
+				e.js(t, p, fmt.Sprintf(`document.querySelector('button[data-open-session=%q]').click()`, id))
+				v := e.waitView(t, p, 10*time.Second, "events", func(v dashView) bool { return len(v.Detail) > 0 && v.DetailSVG != nil })
+				if len(v.Detail) == 4 {
+					break
+				}
+			}
 			png := e.shot(t, p, "dashboard")
 			if err := os.WriteFile(filepath.Join("..", "..", "docs", "dashboard.png"), png, 0o644); err != nil {
 				t.Fatal(err)
@@ -672,6 +677,70 @@ func seedBusy(t *testing.T, c *client, app string, day time.Time) {
 		code, data, err := c.post("/api/sessions/start", map[string]any{"app": app, "user": fmt.Sprintf("b%d", i%5), "time": st.UTC().Format(time.RFC3339Nano)})
 		if err != nil || code != 200 {
 			t.Fatalf("start: %d %v %v", code, data, err)
+		}
+	}
+}
+
+// seedDemo writes a month of plausible traffic for the screenshot: busy
+// weekday office hours, quiet nights and weekends, a third of the
+// sessions paused and resumed, a few still open, a dozen pages.
+func seedDemo(t *testing.T, c *client, app string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 11))
+	now := time.Now().Add(-2 * time.Minute)
+	at := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339Nano) }
+	post := func(path string, body map[string]any) map[string]any {
+		t.Helper()
+		body["app"] = app
+		code, data, err := c.post(path, body)
+		if err != nil || code != 200 {
+			t.Fatalf("%s: %d %v %v", path, code, data, err)
+		}
+		return data
+	}
+	pages := []string{"/", "/pricing", "/docs", "/docs/api", "/docs/tracker", "/blog", "/blog/launch", "/signup", "/login", "/account", "/cart", "/checkout"}
+	for i := 0; i < 700; {
+		start := now.Add(-time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))
+		local := start.In(time.FixedZone("CET", 3600))
+		weekend := local.Weekday() == time.Saturday || local.Weekday() == time.Sunday
+		w := 0.08
+		if h := local.Hour(); h >= 8 && h <= 18 {
+			w = 1
+			if h == 10 || h == 14 {
+				w = 1.6
+			}
+		} else if h >= 19 && h <= 22 {
+			w = 0.4
+		}
+		if weekend {
+			w *= 0.35
+		}
+		if rng.Float64() > w/1.6 {
+			continue
+		}
+		i++
+		user := fmt.Sprintf("user%02d", rng.IntN(40))
+		id := post("/api/sessions/start", map[string]any{"user": user, "time": at(start)})["session_id"].(string)
+		tm := start.Add(time.Duration(60+rng.IntN(1500)) * time.Second)
+		if tm.After(now) {
+			continue
+		}
+		if rng.IntN(3) == 0 {
+			post("/api/sessions/pause", map[string]any{"user": user, "session_id": id, "time": at(tm)})
+			tm = tm.Add(time.Duration(30+rng.IntN(600)) * time.Second)
+			if tm.After(now) {
+				continue
+			}
+			post("/api/sessions/resume", map[string]any{"user": user, "session_id": id, "time": at(tm)})
+			tm = tm.Add(time.Duration(60+rng.IntN(900)) * time.Second)
+		}
+		if tm.After(now) || rng.IntN(40) == 0 {
+			continue
+		}
+		post("/api/sessions/end", map[string]any{"user": user, "session_id": id, "time": at(tm)})
+		for range 1 + rng.IntN(3) {
+			pg := pages[min(rng.IntN(len(pages)), rng.IntN(len(pages)))]
+			post("/api/pages/track", map[string]any{"user": user, "page": pg, "timespent": float64(5 + rng.IntN(400)), "time": at(start)})
 		}
 	}
 }
