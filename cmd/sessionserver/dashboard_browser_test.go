@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	bin "encoding/binary"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -97,11 +100,24 @@ func (e *dashEnv) open(t *testing.T, frag url.Values) context.Context {
 	if frag != nil {
 		u += "#" + frag.Encode()
 	}
-	if err := chromedp.Do(pctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(u)); err != nil {
+	if err := chromedp.Do(pctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+	// Every uncaught error, rejected promise and CSP violation is kept
+	// for the checks (see view).
+	if _, err := chromedp.Call(pctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchErrors}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(pctx, chromedp.Navigate(u)); err != nil {
 		t.Fatalf("open %s: %v", u, err)
 	}
 	return pctx
 }
+
+const watchErrors = `window.__errs = [];
+addEventListener("error", (e) => window.__errs.push("error: " + e.message));
+addEventListener("unhandledrejection", (e) => window.__errs.push("unhandled rejection: " + (e.reason && e.reason.message || e.reason)));
+document.addEventListener("securitypolicyviolation", (e) => window.__errs.push("CSP: " + e.violatedDirective + " " + e.blockedURI));`
 
 // dashView is what the page shows, read from its DOM.
 type dashView struct {
@@ -130,6 +146,7 @@ type dashView struct {
 	Cookie      string               `json:"cookie"`
 	Detail      []string             `json:"detail"`
 	DetailSVG   []string             `json:"detailSvg"`
+	Errors      []string             `json:"errors"`
 }
 
 const readView = `(() => {
@@ -161,6 +178,7 @@ const readView = `(() => {
     cookie: document.cookie,
     detail: document.getElementById("detail").hidden ? [] : q("#detail-table tbody tr").map((r) => r.dataset.event),
     detailSvg: q("#detail-chart g[data-event]").map((g) => g.dataset.event),
+    errors: (window.__errs || []).splice(0),
   };
 })()`
 
@@ -169,6 +187,9 @@ func (e *dashEnv) view(t *testing.T, pctx context.Context) dashView {
 	v, err := chromedp.Run(pctx, chromedp.Evaluate[dashView](readView))
 	if err != nil {
 		t.Fatalf("read the page: %v", err)
+	}
+	for _, msg := range v.Errors {
+		t.Errorf("the page: %s", msg)
 	}
 	return v
 }
@@ -593,6 +614,87 @@ func TestBrowserDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.waitView(t, p, 3*time.Second, "a refresh when shown again", func(v dashView) bool { return v.Refreshes > n })
+	})
+
+	t.Run("CSV of each table", func(t *testing.T) {
+		dl := t.TempDir()
+		if _, err := chromedp.CallBrowser(e.bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dl}); err != nil {
+			t.Fatal(err)
+		}
+		p := e.open(t, url.Values{"app": {"shop"}, "token": {tok}, "range": {"all"}, "tz": {"UTC"}, "limit": {"5"}})
+		v := e.refreshed(t, p, 0)
+		e.js(t, p, fmt.Sprintf(`document.querySelector('button[data-open-session=%q]').click()`, v.Timeline[0]))
+		e.waitView(t, p, 10*time.Second, "events", func(v dashView) bool { return len(v.Detail) > 0 })
+		read := func(kind string) [][]string {
+			t.Helper()
+			e.js(t, p, fmt.Sprintf(`document.querySelector('button[data-csv=%q]').click()`, kind))
+			var rows [][]string
+			waitFor(t, 10*time.Second, kind+".csv", func() bool {
+				m, _ := filepath.Glob(filepath.Join(dl, kind+"-shop-*.csv"))
+				if len(m) != 1 {
+					return false
+				}
+				f, err := os.Open(m[0])
+				if err != nil {
+					return false
+				}
+				defer f.Close()
+				rows, err = csv.NewReader(f).ReadAll()
+				return err == nil && len(rows) > 0
+			})
+			return rows
+		}
+		pages := read("pages")
+		want := apiData(t, e.client, "/api/pages/stats", map[string]any{"app": "shop"})["page_stats"].(map[string]any)
+		if len(pages) != len(want)+1 || !slices.Equal(pages[0], []string{"page", "visits", "total_time", "average_time"}) {
+			t.Fatalf("pages.csv %v", pages)
+		}
+		for _, r := range pages[1:] {
+			m := want[r[0]].(map[string]any)
+			if r[1] != str(m["visits"]) || r[2] != m["total_time"] || r[3] != m["average_time"] {
+				t.Errorf("pages.csv %v, API %v", r, m)
+			}
+		}
+		heat := read("heatmap")
+		wh := apiData(t, e.client, "/api/sessions/heatmap", map[string]any{"app": "shop"})["weekly_hourly"].(map[string]any)
+		if len(heat) != 8 || len(heat[1]) != 25 {
+			t.Fatalf("heatmap.csv is %d rows", len(heat))
+		}
+		for d := range 7 {
+			for h := range 24 {
+				if got, api := heat[d+1][h+1], str(wh[strconv.Itoa(d)].(map[string]any)[strconv.Itoa(h)]); got != api {
+					t.Errorf("heatmap.csv %s %d: %s, API %s", heat[d+1][0], h, got, api)
+				}
+			}
+		}
+		daily := read("daily")
+		ds := apiData(t, e.client, "/api/sessions/heatmap", map[string]any{"app": "shop"})["daily_sessions"].(map[string]any)
+		for _, r := range daily[1:] {
+			if n, ok := ds[r[0]]; ok && str(n) != r[1] {
+				t.Errorf("daily.csv %v, API %v sessions", r, n)
+			}
+		}
+		if tl := read("timeline"); len(tl) < 6 || tl[1][0] != v.Timeline[0] {
+			t.Errorf("timeline.csv: %d rows, the first %v; the page's first %s", len(tl), tl[1:2], v.Timeline[0])
+		}
+		if ev := read("events"); len(ev) < 2 || ev[1][0] != "start" {
+			t.Errorf("events.csv %v", ev)
+		}
+	})
+
+	t.Run("dark when the system is", func(t *testing.T) {
+		p := e.open(t, url.Values{"app": {"shop"}, "token": {tok}, "range": {"all"}})
+		e.refreshed(t, p, 0)
+		bg := func() string { return evalString(t, p, `getComputedStyle(document.body).backgroundColor`) }
+		light := bg()
+		if _, err := chromedp.Call(p, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+			t.Fatal(err)
+		}
+		dark := bg()
+		if light == dark || light != "rgb(246, 247, 249)" {
+			t.Errorf("background light %s, dark %s", light, dark)
+		}
+		e.shot(t, p, "dark")
 	})
 
 	if os.Getenv("DASHBOARD_DOC_SHOT") != "" {
