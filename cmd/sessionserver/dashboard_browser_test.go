@@ -538,10 +538,12 @@ func TestBrowserDashboard(t *testing.T) {
 
 	t.Run("wrong, forged and expired tokens say so", func(t *testing.T) {
 		forged, _ := auth.Sign([]byte("another-secret"), "dash", "shop", "admin", time.Hour, time.Now())
+		user, _ := auth.Sign([]byte(testSecret), "ann", "shop", "user", time.Hour, time.Now())
 		for _, c := range []struct{ name, token, want string }{
 			{"garbage", "not-a-token", "not a valid token"},
 			{"forged", forged, "refused the token"},
 			{"expired", adminToken(t, "shop", time.Hour, time.Now().Add(-3*time.Hour)), "expired at"},
+			{"not admin", user, "needs role admin"},
 		} {
 			p := e.open(t, url.Values{"app": {"shop"}, "token": {c.token}})
 			v := e.waitView(t, p, 10*time.Second, c.name+": a message", func(v dashView) bool { return v.Message != "" && v.Login })
@@ -549,7 +551,7 @@ func TestBrowserDashboard(t *testing.T) {
 				t.Errorf("%s: message %q (want %q), dashboard shown %v, token kept %q", c.name, v.Message, c.want, v.Dash, v.Stored)
 			}
 			t.Logf("%s: %s", c.name, v.Message)
-			e.shot(t, p, "token-"+c.name)
+			e.shot(t, p, "token-"+strings.ReplaceAll(c.name, " ", "-"))
 		}
 	})
 
@@ -582,7 +584,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	t.Run("a new session shows within seconds while visible, no refresh while hidden", func(t *testing.T) {
 		live := adminToken(t, "live", time.Hour, time.Now())
-		e.client.post("/api/sessions/start", map[string]any{"app": "live", "user": "first", "time": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
+		e.client.post("/api/sessions/start", map[string]any{"app": "live", "user": "first", "time": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)})
 		p := e.open(t, url.Values{"app": {"live"}, "token": {live}, "range": {"today"}, "tz": {"UTC"}})
 		v := e.refreshed(t, p, 0)
 		before := v.Tiles["sessions"]

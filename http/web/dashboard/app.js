@@ -159,15 +159,17 @@ function authFailed(e) {
   stopTimer();
   sessionStorage.removeItem(KEY + ".token");
   const claims = tokenClaims(token);
+  // The server's reason is in details ("auth: unauthorized: token expired").
+  const reason = String(e.details || e.message).replace(/^auth: (unauthorized: |forbidden: )?/, "");
   let why;
   if (e.status === 403) {
-    why = "This token may not read this dashboard: " + e.message + ". It needs role admin.";
+    why = "This token may not read this dashboard (" + reason + "): it needs role admin.";
   } else if (claims === null) {
-    why = "This is not a valid token (" + e.message + ").";
+    why = "This is not a valid token (the server says: " + reason + ").";
   } else if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) {
-    why = "The token expired at " + new Date(claims.exp * 1000).toISOString() + " (" + e.message + ").";
+    why = "The token expired at " + new Date(claims.exp * 1000).toISOString() + " (the server says: " + reason + ").";
   } else {
-    why = "The server refused the token: " + e.message + ".";
+    why = "The server refused the token: " + reason + ".";
   }
   token = "";
   $("dash").hidden = true;
