@@ -995,6 +995,9 @@ func TestBrowserDashboardSpeed(t *testing.T) {
 		for _, r := range first.Requests {
 			t.Logf("    %-40s from %6.1f ms, %6.1f ms, %9.0f B", r.Name, r.Start, r.Duration, r.Size)
 		}
+		last := evalString(t, pctx, `JSON.stringify(performance.getEntriesByType("resource").filter((r) => r.name.includes("/api/")).slice(-`+strconv.Itoa(v.Requests)+`)
+		  .map((r) => [new URL(r.name).pathname.replace("/api/", ""), Math.round(r.duration), r.encodedBodySize]))`)
+		t.Logf("    the last refresh's requests [path, ms, bytes]: %s", last)
 		if v.MaxRequests > 10 {
 			t.Errorf("range %s: %d requests in a refresh", rng, v.MaxRequests)
 		}

@@ -82,6 +82,7 @@ function start() {
   save();
   token = sessionStorage.getItem(KEY + ".token") || "";
   bindControls();
+  performance.mark("dash:bound");
   document.addEventListener("visibilitychange", onVisibility);
   if (!token) {
     showLogin("");
@@ -378,6 +379,7 @@ async function refresh(reset) {
     return;
   }
   $("tz").removeAttribute("aria-invalid");
+  performance.mark("dash:zone-checked");
   const my = gen;
   refreshing = true;
   requestCounter = 0;
@@ -393,6 +395,7 @@ async function refresh(reset) {
     // that the heatmap is drawn first.
     const q = query();
     const pages = heat.catch(() => null).then(() => (my === gen ? api("/api/pages/stats", q) : null));
+    performance.mark("dash:asked");
     const heatDone = heat.then((h) => {
       if (my !== gen) return;
       performance.mark("dash:heatmap-answer");
