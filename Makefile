@@ -25,8 +25,9 @@ test:
 	@$(BROWSER_CHECK)
 	$(MAKE) fuzz-short
 
-# The tracker's browser tests (cmd/sessionserver, TestBrowserTracker) need
-# Chromium: without one they are skipped, and said so here.
+# The browser tests of the tracker and the dashboard (cmd/sessionserver,
+# TestBrowserTracker, TestBrowserDashboard) need Chromium: without one they
+# are skipped, and said so here.
 BROWSER_CHECK = if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
 	  echo "browser tests SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM); .ci/run installs it"; fi
 

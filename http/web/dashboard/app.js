@@ -19,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 const settings = {
   app: "",
   user: "",
-  range: "7d",
+  range: "all", // a first look shows everything (the README walk-through is dated 2024)
   from: "",
   to: "",
   tz: browserZone(),
