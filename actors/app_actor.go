@@ -44,6 +44,9 @@ func (a *appActor) Receive(ctx actor.Context) {
 		ctx.Respond(&timelineReply{Sessions: list, Next: next})
 	case *lookupCmd:
 		ctx.Respond(a.lookup(m))
+	case *tracksQuery:
+		rows, next := a.app.Tracks(m.Q, m.From, m.Scan)
+		ctx.Respond(&tracksReply{Rows: rows, Next: next})
 	case *countsQuery:
 		ctx.Respond(&AppCounts{Name: a.name, Sessions: a.app.Sessions(), PageTracks: a.app.PageTracks()})
 	case *sweep:

@@ -531,6 +531,20 @@ func ask[T any](e *Engine, app string, msg any, local func(*analytics.App) T) (T
 	return res.(T), nil
 }
 
+// Tracks returns the page tracks of q from position from, looking at no
+// more than scan of them (see analytics.App.Tracks), and where to go on
+// from (-1 at the end).
+func (e *Engine) Tracks(app string, q analytics.Query, from, scan int) ([]analytics.TrackRow, int, error) {
+	r, err := ask(e, app, &tracksQuery{Q: q, From: from, Scan: scan}, func(a *analytics.App) *tracksReply {
+		rows, next := a.Tracks(q, from, scan)
+		return &tracksReply{Rows: rows, Next: next}
+	})
+	if err != nil {
+		return nil, -1, err
+	}
+	return r.Rows, r.Next, nil
+}
+
 // Starts answers heatmap, most-active, stats and summary.
 func (e *Engine) Starts(app string, q analytics.Query) (analytics.Starts, error) {
 	return ask(e, app, &startsQuery{Q: q}, func(a *analytics.App) analytics.Starts { return a.Starts(q) })

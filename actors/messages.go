@@ -72,6 +72,18 @@ type lookupReply struct {
 	Status session.Status
 }
 
+// tracksQuery asks an aggregator for a slice of its page tracks.
+type tracksQuery struct {
+	Q          analytics.Query
+	From, Scan int
+}
+
+// tracksReply answers a tracksQuery.
+type tracksReply struct {
+	Rows []analytics.TrackRow
+	Next int
+}
+
 // countsQuery asks an aggregator how many sessions and page tracks its
 // app holds.
 type countsQuery struct{}

@@ -172,10 +172,15 @@ type detailAnswer struct {
 	NextCursor       *string
 }
 
-// appendSessionHead opens a timeline entry: {"session_id","user","status".
-func appendSessionHead(b []byte, id, user, status string) []byte {
+// appendSessionHead opens a timeline entry: {"session_id","user","status",
+// after "type" when typ is not "" (an export line).
+func appendSessionHead(b []byte, typ, id, user, status string) []byte {
 	b = append(b, '{')
-	b = appendKey(b, true, "session_id")
+	if typ != "" {
+		b = appendKey(b, true, "type")
+		b = appendString(b, typ)
+	}
+	b = appendKey(b, typ == "", "session_id")
 	b = appendString(b, id)
 	b = appendKey(b, false, "user")
 	b = appendString(b, user)
@@ -193,7 +198,7 @@ func (t *timelineAnswer) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendSessionHead(b, e.SessionID, e.User, e.Status)
+		b = appendSessionHead(b, "", e.SessionID, e.User, e.Status)
 		b = appendKey(b, false, "start_time")
 		b = appendStamp(b, int64(e.StartTime))
 		b = appendKey(b, false, "end_time")
@@ -209,30 +214,36 @@ func (t *detailAnswer) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendKey(b, true, "detailed_timeline")
 	b = append(b, '[')
-	for i, e := range t.DetailedTimeline {
+	for i := range t.DetailedTimeline {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendSessionHead(b, e.SessionID, e.User, e.Status)
-		b = appendKey(b, false, "events")
-		b = append(b, '[')
-		for j, ev := range e.Events {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '{')
-			b = appendKey(b, true, "type")
-			b = appendString(b, ev.Type)
-			b = appendKey(b, false, "timestamp")
-			b = appendStamp(b, int64(ev.Timestamp))
-			b = append(b, '}')
-		}
-		b = append(b, ']', '}')
+		b = appendDetailEntry(b, "", &t.DetailedTimeline[i])
 	}
 	b = append(b, ']')
 	b = appendKey(b, false, "next_cursor")
 	b = appendOptString(b, t.NextCursor)
 	return append(b, '}')
+}
+
+// appendDetailEntry is one session of the detailed timeline; with typ
+// (an export line) it begins with "type".
+func appendDetailEntry(b []byte, typ string, e *detailEntry) []byte {
+	b = appendSessionHead(b, typ, e.SessionID, e.User, e.Status)
+	b = appendKey(b, false, "events")
+	b = append(b, '[')
+	for j, ev := range e.Events {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = appendKey(b, true, "type")
+		b = appendString(b, ev.Type)
+		b = appendKey(b, false, "timestamp")
+		b = appendStamp(b, int64(ev.Timestamp))
+		b = append(b, '}')
+	}
+	return append(b, ']', '}')
 }
 
 // dailyAnswer is {"daily_time": {date: duration}} in date order.

@@ -32,6 +32,7 @@ type body struct {
 	TZ        json.RawMessage `json:"tz"`
 	Limit     json.RawMessage `json:"limit"`
 	Cursor    json.RawMessage `json:"cursor"`
+	Format    json.RawMessage `json:"format"`
 	// AccessToken is the bearer token of a request without an
 	// Authorization header (see call.bearer).
 	AccessToken json.RawMessage `json:"access_token"`

@@ -57,6 +57,7 @@ func (s *Server) routeTable() map[string]*route {
 		"/api/pages/track":                      {methods: "POST", limited: true, handle: trackPage},
 		"/api/pages/stats":                      post(pageStats),
 		"/api/apps":                             {methods: "POST", auth: true, anyApp: true, handle: listApps},
+		"/api/export":                           post(export),
 	}
 	for path, rt := range table {
 		rt.path = path

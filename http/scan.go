@@ -300,6 +300,8 @@ func (b *body) field(key string) *json.RawMessage {
 		return &b.Limit
 	case "cursor":
 		return &b.Cursor
+	case "format":
+		return &b.Format
 	case "access_token":
 		return &b.AccessToken
 	}

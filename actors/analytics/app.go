@@ -286,6 +286,38 @@ func (a *App) Sessions() int {
 	return a.all.Len()
 }
 
+// TrackRow is one page track as an export gives it.
+type TrackRow struct {
+	User, Page string
+	At, Ms     int64
+}
+
+// Tracks returns the page tracks of q (one user's, or every user's) in the
+// order they were tracked, looking at the tracks from position from on
+// and at no more than scan of them, so that a caller can walk an app of
+// any size in slices that each hold the aggregator briefly. next is where
+// to go on from, -1 at the end.
+func (a *App) Tracks(q Query, from, scan int) (rows []TrackRow, next int) {
+	n, pos := a.tracks.Len(), func(i int) uint32 { return uint32(i) }
+	if q.User != "" {
+		u := a.userNamed(q.User)
+		if u == nil {
+			return nil, -1
+		}
+		n, pos = len(u.tracks), func(i int) uint32 { return u.tracks[i] }
+	}
+	end := min(n, from+max(scan, 1))
+	for i := max(from, 0); i < end; i++ {
+		if t := a.tracks.at(pos(i)); q.Range.Contains(t.at) {
+			rows = append(rows, TrackRow{User: a.userNames.list[t.user], Page: a.pageNames.list[t.page], At: t.at, Ms: t.ms})
+		}
+	}
+	if end >= n {
+		return rows, -1
+	}
+	return rows, end
+}
+
 // PageTracks is the number of page tracks the app has.
 func (a *App) PageTracks() int { return a.tracks.Len() }
 
