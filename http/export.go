@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/sessionserver/sessionserver/actors"
 	"github.com/sessionserver/sessionserver/actors/analytics"
@@ -76,17 +79,31 @@ func export(c *call) error {
 	if err != nil {
 		return err
 	}
-	format, present, err := str("format", c.body.Format)
+	x, err := newExporter(c.eng, c.app, q, &c.body, c.now)
+	if err != nil {
+		return err
+	}
+	h := &c.ctx.Response.Header
+	h.SetContentType(x.contentType())
+	h.Set("Content-Disposition", `attachment; filename="export.`+x.format()+`"`)
+	h.Set("Cache-Control", "no-store")
+	c.ctx.SetBodyStreamWriter(func(w *bufio.Writer) { _ = x.write(w) })
+	return nil
+}
+
+// newExporter checks the format of an export of q.
+func newExporter(eng *actors.Engine, app string, q analytics.Query, b *body, now time.Time) (*exporter, error) {
+	format, present, err := str("format", b.Format)
 	switch {
 	case err != nil:
-		return err
+		return nil, err
 	case !present:
 		format = "ndjson"
 	case format != "ndjson" && format != "csv":
-		return invalid("format", `format must be "ndjson" or "csv"`)
+		return nil, invalid("format", `format must be "ndjson" or "csv"`)
 	}
-	x := &exporter{eng: c.eng, app: c.app, q: q, csv: format == "csv",
-		header: exportHeader{Type: "header", Format: "sessionserver-export", Version: 1, App: c.app, ExportedAt: stamp(c.now.UnixMilli())}}
+	x := &exporter{eng: eng, app: app, q: q, csv: format == "csv",
+		header: exportHeader{Type: "header", Format: "sessionserver-export", Version: 1, App: app, ExportedAt: stamp(now.UnixMilli())}}
 	if q.User != "" {
 		x.header.User = &q.User
 	}
@@ -98,21 +115,63 @@ func export(c *call) error {
 		to := stamp(q.Range.To)
 		x.header.To = &to
 	}
-	h := &c.ctx.Response.Header
-	if x.csv {
-		h.SetContentType("text/csv; charset=utf-8")
-	} else {
-		h.SetContentType("application/x-ndjson; charset=utf-8")
-	}
-	h.Set("Content-Disposition", `attachment; filename="export.`+format+`"`)
-	h.Set("Cache-Control", "no-store")
-	c.ctx.SetBodyStreamWriter(x.write)
-	return nil
+	return x, nil
 }
 
+func (x *exporter) format() string {
+	if x.csv {
+		return "csv"
+	}
+	return "ndjson"
+}
+
+func (x *exporter) contentType() string {
+	if x.csv {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/x-ndjson; charset=utf-8"
+}
+
+// Export is an export checked and ready to write, for a caller outside
+// HTTP (sessionserver export reads a stopped server's data folder).
+type Export struct{ x *exporter }
+
+// ParseExport reads raw, the JSON an export request would carry
+// ({"app", "user"?, "from"?, "to"?, "tz"?, "format"?}), with the API's
+// validation; its errors read as the API's 4xx messages.
+func ParseExport(raw []byte, now time.Time) (*Export, error) {
+	var b body
+	if err := decodeBody(raw, &b); err != nil {
+		return nil, err
+	}
+	app, err := b.appField()
+	if err != nil {
+		return nil, err
+	}
+	q, err := b.query(new(isotime.Zones))
+	if err != nil {
+		return nil, err
+	}
+	x, err := newExporter(nil, app, q, &b, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Export{x: x}, nil
+}
+
+// Write streams the export of eng's state to w.
+func (e *Export) Write(w io.Writer, eng *actors.Engine) error {
+	x := *e.x
+	x.eng = eng
+	return x.write(bufio.NewWriterSize(w, 64<<10))
+}
+
+// ErrExport: an export stopped midway (its stream ends with an error line).
+var ErrExport = errors.New("export stopped")
+
 // write streams the export; a failure to write (the client went away)
-// stops it.
-func (x *exporter) write(w *bufio.Writer) {
+// stops it. It returns why it stopped, if it did.
+func (x *exporter) write(w *bufio.Writer) error {
 	out := newExportWriter(w, x.csv)
 	if !x.csv {
 		out.json(&x.header)
@@ -123,7 +182,7 @@ func (x *exporter) write(w *bufio.Writer) {
 		list, next, err := x.eng.Timeline(x.app, x.q, after, exportSessions)
 		if err != nil {
 			out.fail(err)
-			return
+			return fmt.Errorf("%w: %w", ErrExport, err)
 		}
 		for _, e := range renderDetail(list) {
 			out.session(&e)
@@ -138,7 +197,7 @@ func (x *exporter) write(w *bufio.Writer) {
 		rows, next, err := x.eng.Tracks(x.app, x.q, pos, exportScan)
 		if err != nil {
 			out.fail(err)
-			return
+			return fmt.Errorf("%w: %w", ErrExport, err)
 		}
 		for _, r := range rows {
 			out.track(&r)
@@ -151,6 +210,10 @@ func (x *exporter) write(w *bufio.Writer) {
 		out.json(&exportEnd{Type: "end", Sessions: sessions, PageTracks: tracks})
 	}
 	out.flush()
+	if out.err != nil {
+		return fmt.Errorf("%w: %w", ErrExport, out.err)
+	}
+	return nil
 }
 
 // exportWriter writes the lines of one format and keeps the first error.

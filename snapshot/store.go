@@ -49,6 +49,10 @@ type Store struct {
 	// Logger receives a warning for every file set aside or cleaned up;
 	// nil discards them.
 	Logger *slog.Logger
+	// ReadOnly makes Load change nothing: no leftover temporary file is
+	// removed and no broken snapshot set aside (for a tool that reads the
+	// folder of a stopped server, such as sessionserver export).
+	ReadOnly bool
 
 	mu sync.Mutex
 }

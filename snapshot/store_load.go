@@ -42,7 +42,10 @@ func (s *Store) Load(read func(seq uint64, r io.Reader) error) (info Info, found
 	if err != nil {
 		return Info{}, false, err
 	}
-	changed := s.removeTemps(fsys, temps)
+	changed := 0
+	if !s.ReadOnly {
+		changed = s.removeTemps(fsys, temps)
+	}
 	defer func() {
 		if changed > 0 {
 			s.syncDir(fsys)
@@ -78,6 +81,9 @@ func (s *Store) loadNewest(fsys vfs.FS, dec *zstd.Decoder, names []snapName, rea
 			info, found, err := s.deliver(sf, err, dec, read)
 			if err != nil {
 				return info, found, 0, err
+			}
+			if s.ReadOnly {
+				return info, found, 0, nil
 			}
 			renamed, err := s.setAsideAll(fsys, none.Broken)
 			return info, found, renamed, err

@@ -42,6 +42,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 			return runToken(args[1:], lookup, stdout, stderr)
 		case "dashboard":
 			return runDashboard(args[1:], lookup, stdout, stderr)
+		case "export":
+			return runExport(args[1:], lookup, stdout, stderr)
 		case "verify":
 			return runVerify(args[1:], lookup, stdout, stderr, false)
 		case "repair":
@@ -108,10 +110,12 @@ func runHelp(args []string, lookup func(string) (string, bool), stdout, stderr i
 		runToken([]string{"-h"}, nil, stdout, stdout)
 	case "dashboard":
 		runDashboard([]string{"-h"}, nil, stdout, stdout)
+	case "export":
+		runExport([]string{"-h"}, nil, stdout, stdout)
 	case "verify", "repair":
 		runVerify([]string{"-h"}, nil, stdout, stdout, cmd == "repair")
 	default:
-		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, dashboard, verify, repair, help\n", cmd)
+		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, dashboard, export, verify, repair, help\n", cmd)
 		return 2
 	}
 	return 0

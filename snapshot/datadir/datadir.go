@@ -246,6 +246,50 @@ func wholeLog(fsys vfs.FS, dir string, store *snapshot.Store, none *snapshot.Non
 	return analytics.NewState(), snapshot.Info{}, nil
 }
 
+// ReadState recovers the state of the data folder dir as a start would,
+// but changes nothing (no lock is taken, no torn tail cut, no snapshot
+// set aside): for reading the folder of a stopped server, as
+// sessionserver export does. A folder with snapshots of which none
+// verifies is refused unless its log starts at its first record.
+func ReadState(fsys vfs.FS, dir string) (*analytics.State, Recovered, error) {
+	if fsys == nil {
+		fsys = vfs.OS{}
+	}
+	store := &snapshot.Store{Dir: filepath.Join(dir, "snap"), FS: fsys, ReadOnly: true}
+	state := analytics.NewState()
+	info, _, err := store.Load(func(_ uint64, r io.Reader) error {
+		s, err := analytics.ReadState(r)
+		if err == nil {
+			state = s
+		}
+		return err
+	})
+	var none *snapshot.NoneVerifiesError
+	if errors.As(err, &none) {
+		first, ok, ferr := wal.FirstSeq(fsys, filepath.Join(dir, "wal"))
+		if ferr != nil {
+			return nil, Recovered{}, fmt.Errorf("datadir: %w", ferr)
+		}
+		if ok && first > 1 {
+			return nil, Recovered{}, fmt.Errorf("%w: %w; the log starts at record %d", ErrNoSnapshot, none, first)
+		}
+		err = nil
+	}
+	if err != nil {
+		return nil, Recovered{}, fmt.Errorf("datadir: snapshot: %w", err)
+	}
+	rec := Recovered{SnapshotSeq: info.Seq, LastSeq: info.Seq}
+	err = wal.Replay(fsys, filepath.Join(dir, "wal"), info.Seq, func(seq uint64, payload []byte) error {
+		rec.Replayed++
+		rec.LastSeq = seq
+		return applyPayload(state, seq, payload)
+	})
+	if err != nil {
+		return nil, Recovered{}, fmt.Errorf("datadir: log: %w", err)
+	}
+	return state, rec, nil
+}
+
 func applyPayload(state *analytics.State, seq uint64, payload []byte) error {
 	rec, err := event.Decode(payload)
 	if err != nil {

@@ -484,3 +484,44 @@ func TestEverySnapshotBroken(t *testing.T) {
 		t.Fatalf("rebuilt from snapshot %d; state differs: %v", rec.SnapshotSeq, !bytes.Equal(encode(t, st), reference(t, recs)))
 	}
 }
+
+// TestReadStateChangesNothing: ReadState, which sessionserver export uses
+// on a stopped server's folder, recovers what Open would (here: past a
+// broken newest snapshot, from the older one and the log) and renames,
+// removes and cuts nothing.
+func TestReadStateChangesNothing(t *testing.T) {
+	fsys := faultfs.New()
+	all, list := twoSnapshots(t, fsys)
+	flipByte(t, fsys, list[0].Path)
+	listing := func() []string {
+		var out []string
+		for _, sub := range []string{"/data/snap", "/data/wal"} {
+			entries, err := fsys.ReadDir(sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				fi, err := fsys.Stat(filepath.Join(sub, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprintf("%s/%s %d", sub, e.Name(), fi.Size()))
+			}
+		}
+		return out
+	}
+	before := listing()
+	st, rec, err := ReadState(fsys, "/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.SnapshotSeq != list[1].Seq {
+		t.Errorf("read from snapshot %d, want the older %d", rec.SnapshotSeq, list[1].Seq)
+	}
+	if !bytes.Equal(encode(t, st), reference(t, all)) {
+		t.Fatal("the state read differs from every record")
+	}
+	if after := listing(); !slices.Equal(before, after) {
+		t.Errorf("ReadState changed the folder:\nbefore %v\nafter  %v", before, after)
+	}
+}

@@ -124,3 +124,17 @@ func (rp *replay) visit(seq uint64, payload []byte) error {
 	}
 	return nil
 }
+
+// Replay calls fn, in order, for every record of the log in dir above
+// after, as Open delivers them, but without opening the log for writing
+// and changing nothing: a torn tail is left out (Open would cut it),
+// damage is a *CorruptError and a hole above after is ErrGap. For a tool
+// that reads the folder of a stopped server.
+func Replay(fsys vfs.FS, dir string, after uint64, fn func(seq uint64, payload []byte) error) error {
+	if fsys == nil {
+		fsys = vfs.OS{}
+	}
+	rp := &replay{fsys: fsys, dir: dir, maxRecord: maxFrameBody, after: after, strict: true, fn: fn}
+	return rp.run()
+}
+
