@@ -137,4 +137,3 @@ func Replay(fsys vfs.FS, dir string, after uint64, fn func(seq uint64, payload [
 	rp := &replay{fsys: fsys, dir: dir, maxRecord: maxFrameBody, after: after, strict: true, fn: fn}
 	return rp.run()
 }
-
