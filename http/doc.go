@@ -13,5 +13,12 @@
 //	{"status":"error","message":"...","details":"..."}
 //
 // One function, writeError, writes every error; the status travels inside
-// the error (see describe).
+// the error (see describe). Two kinds of answer are not envelopes: the
+// browser files of package web (GET /tracker.js, GET /dashboard), and the
+// stream of POST /api/export (NDJSON or CSV, see export.go), which is
+// written after its handler returns, slice by slice.
+//
+// A token comes in the Authorization header, or, without one, as the
+// body's access_token (RFC 6750 section 2.2), which lets tracker.js send
+// session writes by sendBeacon and without a CORS preflight.
 package http
