@@ -218,7 +218,7 @@ func (t *detailAnswer) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendDetailEntry(b, "", &t.DetailedTimeline[i])
+		b = appendDetailEntry(b, &t.DetailedTimeline[i])
 	}
 	b = append(b, ']')
 	b = appendKey(b, false, "next_cursor")
@@ -226,24 +226,28 @@ func (t *detailAnswer) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// appendDetailEntry is one session of the detailed timeline; with typ
-// (an export line) it begins with "type".
-func appendDetailEntry(b []byte, typ string, e *detailEntry) []byte {
-	b = appendSessionHead(b, typ, e.SessionID, e.User, e.Status)
+// appendDetailEntry is one session of the detailed timeline.
+func appendDetailEntry(b []byte, e *detailEntry) []byte {
+	b = appendSessionHead(b, "", e.SessionID, e.User, e.Status)
 	b = appendKey(b, false, "events")
 	b = append(b, '[')
 	for j, ev := range e.Events {
-		if j > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		b = appendKey(b, true, "type")
-		b = appendString(b, ev.Type)
-		b = appendKey(b, false, "timestamp")
-		b = appendStamp(b, int64(ev.Timestamp))
-		b = append(b, '}')
+		b = appendEvent(b, j == 0, ev.Type, int64(ev.Timestamp))
 	}
 	return append(b, ']', '}')
+}
+
+// appendEvent is one event of a session: {"type","timestamp"}.
+func appendEvent(b []byte, first bool, typ string, ms int64) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, '{')
+	b = appendKey(b, true, "type")
+	b = appendString(b, typ)
+	b = appendKey(b, false, "timestamp")
+	b = appendStamp(b, ms)
+	return append(b, '}')
 }
 
 // dailyAnswer is {"daily_time": {date: duration}} in date order.

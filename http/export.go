@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionserver/sessionserver/actors"
 	"github.com/sessionserver/sessionserver/actors/analytics"
+	"github.com/sessionserver/sessionserver/actors/session"
 	"github.com/sessionserver/sessionserver/http/auth"
 	"github.com/sessionserver/sessionserver/http/isotime"
 )
@@ -184,8 +185,8 @@ func (x *exporter) write(w *bufio.Writer) error {
 			out.fail(err)
 			return fmt.Errorf("%w: %w", ErrExport, err)
 		}
-		for _, e := range renderDetail(list) {
-			out.session(&e)
+		for _, s := range list {
+			out.session(s)
 		}
 		sessions += len(list)
 		if out.flush(); next == nil {
@@ -245,15 +246,31 @@ func (ew *exportWriter) json(v any) {
 	ew.err = err
 }
 
-func (ew *exportWriter) session(e *detailEntry) {
+// session writes s: a line with its events as the detailed timeline
+// gives them (written from the session, with no detailEntry between), or
+// a CSV row per event.
+func (ew *exportWriter) session(s *session.Session) {
+	id := s.ID.String()
 	if ew.csv == nil {
-		ew.line(appendDetailEntry(ew.buf[:0], "session", e))
+		b := appendSessionHead(ew.buf[:0], "session", id, s.User, s.Status.String())
+		b = appendKey(b, false, "events")
+		b = append(b, '[')
+		b = appendEvent(b, true, "start", s.Start)
+		for j, at := range s.Marks {
+			b = appendEvent(b, false, s.EventKind(j).String(), at)
+		}
+		ew.line(append(b, ']', '}'))
 		return
 	}
-	for _, ev := range e.Events {
-		if ew.err == nil {
-			ew.err = ew.csv.Write([]string{"session", e.SessionID, e.User, e.Status, ev.Type, ew.stamp(int64(ev.Timestamp)), "", ""})
-		}
+	ew.csvEvent(id, s, "start", s.Start)
+	for j, at := range s.Marks {
+		ew.csvEvent(id, s, s.EventKind(j).String(), at)
+	}
+}
+
+func (ew *exportWriter) csvEvent(id string, s *session.Session, typ string, at int64) {
+	if ew.err == nil {
+		ew.err = ew.csv.Write([]string{"session", id, s.User, s.Status.String(), typ, ew.stamp(at), "", ""})
 	}
 }
 
