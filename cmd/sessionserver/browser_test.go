@@ -226,25 +226,33 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	e.site.server = "http://" + e.addr
 	e.client = newClient(t, e.addr)
 
-	profile := t.TempDir()
+	e.bctx = startBrowser(t, path)
+	v, _ := exec.Command(path, "--version").Output()
+	t.Logf("browser: %s", strings.TrimSpace(string(v)))
+	return e
+}
+
+// startBrowser starts the Chromium at path headless, with a profile of
+// its own and the flags this machine needs (as root: no sandbox; no
+// network beside the test's), and returns the context of its first tab;
+// it is closed at the test's end.
+func startBrowser(t *testing.T, path string, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(profile),
+		chromedp.UserDataDir(t.TempDir()),
 	)
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { bcancel(); acancel() })
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start %s: %v", path, err)
 	}
-	v, _ := exec.Command(path, "--version").Output()
-	t.Logf("browser: %s", strings.TrimSpace(string(v)))
-	e.bctx = bctx
-	return e
+	return bctx
 }
 
 // open loads the test page at path for user in a new tab of the first
