@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionserver/sessionserver/actors"
 	"github.com/sessionserver/sessionserver/actors/event"
-	"github.com/sessionserver/sessionserver/http/auth"
 )
 
 // BenchmarkE2EExport streams the NDJSON export of an app of 100,000
@@ -21,13 +19,7 @@ import (
 // and the bytes per record. The engine is filled directly, without HTTP.
 func BenchmarkE2EExport(b *testing.B) {
 	const sessions, tracks = 100_000, 500_000
-	secret := []byte("bench-secret")
-	v, err := auth.NewHS256(secret)
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng := actors.New(actors.Config{})
-	b.Cleanup(eng.Close)
+	srv, eng, tok := benchServer(b)
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	for i := range sessions {
 		user, at := fmt.Sprintf("u%d", i%1000), base+int64(i)*1000
@@ -46,17 +38,12 @@ func BenchmarkE2EExport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	srv := New(Config{Engine: eng, Verifier: v})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	go func() { _ = srv.Serve(ln) }()
 	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	tok, err := auth.Sign(secret, "ops", "", "admin", time.Hour, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
 	url := "http://" + ln.Addr().String() + "/api/export"
 	var bytes int64
 	b.ResetTimer()

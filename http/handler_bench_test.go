@@ -12,8 +12,9 @@ import (
 )
 
 // benchServer is a server on an in-memory engine, called without a network
-// (the handler's own cost: decoding, auth, validation, engine, encoding).
-func benchServer(b *testing.B) (*Server, string) {
+// (the handler's own cost: decoding, auth, validation, engine, encoding),
+// and an admin token for app "shop".
+func benchServer(b *testing.B) (*Server, *actors.Engine, string) {
 	b.Helper()
 	secret := []byte("bench-secret")
 	v, err := auth.NewHS256(secret)
@@ -26,7 +27,7 @@ func benchServer(b *testing.B) (*Server, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return New(Config{Engine: eng, Verifier: v, PublicEndpoints: true}), tok
+	return New(Config{Engine: eng, Verifier: v, PublicEndpoints: true}), eng, tok
 }
 
 func serveOnce(s *Server, ctx *fasthttp.RequestCtx, path, token, body string) int {
@@ -43,7 +44,7 @@ func serveOnce(s *Server, ctx *fasthttp.RequestCtx, path, token, body string) in
 }
 
 func BenchmarkHandle(b *testing.B) {
-	s, tok := benchServer(b)
+	s, _, tok := benchServer(b)
 	var ctx fasthttp.RequestCtx
 	if code := serveOnce(s, &ctx, "/api/sessions/start", tok, `{"app":"shop","user":"ann"}`); code != 200 {
 		b.Fatalf("start: %d %s", code, ctx.Response.Body())
