@@ -12,7 +12,7 @@ import (
 )
 
 const dashboardUsage = `Usage:
-  sessionserver dashboard [-app APP] [-url URL] [-ttl 1h] [-data-dir DIR] [-jwt-secret S]
+  sessionserver dashboard [-app APP] [-url URL | -addr ADDR] [-ttl 1h] [-data-dir DIR] [-jwt-secret S]
 
 Prints the URL of the dashboard with a short-lived admin token in its
 fragment (#token=...), which a browser never sends to a server, so it
@@ -59,20 +59,18 @@ func runDashboard(args []string, lookup func(string) (string, bool), stdout, std
 
 func parseDashboard(args []string, lookup func(string) (string, bool), stderr io.Writer) (dashboardRequest, error) {
 	r := dashboardRequest{token: tokenRequest{cfg: DefaultConfig(), sub: "dashboard", role: "admin", ttl: time.Hour}}
-	bs := r.token.cfg.keyBindings()
-	addr := r.token.cfg.Addr
-	if v, ok := lookupOr(lookup, "SESSION_ADDR"); ok {
-		addr = v
-	}
+	// -addr (SESSION_ADDR) is the server's, read as the server reads it,
+	// for the default -url.
+	bs := r.token.cfg.bindingsNamed("addr", "data-dir", "jwt-secret", "jwt-public-key")
 	fs := newFlagSet("sessionserver dashboard", bs)
 	fs.StringVar(&r.token.app, "app", "", "the `app` to read; default: every app")
-	fs.StringVar(&r.base, "url", "", "the server's `URL` as the browser reaches it; default: http://localhost and the port of -addr (SESSION_ADDR)")
+	fs.StringVar(&r.base, "url", "", "the server's `URL` as the browser reaches it; default: http://localhost and the port of -addr")
 	fs.DurationVar(&r.token.ttl, "ttl", r.token.ttl, "time to live of the token")
 	if err := parseFlags(fs, bs, args, lookup, stderr, dashboardUsage); err != nil {
 		return dashboardRequest{}, err
 	}
 	if r.base == "" {
-		r.base = baseURL(addr)
+		r.base = baseURL(r.token.cfg.Addr)
 	}
 	r.base = strings.TrimSuffix(r.base, "/")
 	if u, err := url.Parse(r.base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -92,12 +90,4 @@ func baseURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
-}
-
-func lookupOr(lookup func(string) (string, bool), name string) (string, bool) {
-	if lookup == nil {
-		return "", false
-	}
-	v, ok := lookup(name)
-	return v, ok && v != ""
 }

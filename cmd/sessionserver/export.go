@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/sessionserver/sessionserver/actors"
@@ -31,7 +30,7 @@ Flags:
 // cannot be read.
 func runExport(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
 	cfg := DefaultConfig()
-	bs := slices.DeleteFunc(cfg.bindings(), func(b binding) bool { return b.name != "data-dir" })
+	bs := cfg.bindingsNamed("data-dir")
 	fs := newFlagSet("sessionserver export", bs)
 	var app, user, from, to, tz, format string
 	fs.StringVar(&app, "app", "", "the `app` to export; required")

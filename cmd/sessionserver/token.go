@@ -81,9 +81,14 @@ func parseToken(args []string, lookup func(string) (string, bool), stderr io.Wri
 
 // keyBindings are the bindings of the flags that choose the token key.
 func (c *Config) keyBindings() []binding {
-	keys := []string{"data-dir", "jwt-secret", "jwt-public-key"}
+	return c.bindingsNamed("data-dir", "jwt-secret", "jwt-public-key")
+}
+
+// bindingsNamed are the server's bindings of the flags named, for a
+// command that takes a few of them (read as the server reads them).
+func (c *Config) bindingsNamed(names ...string) []binding {
 	return slices.DeleteFunc(c.bindings(), func(b binding) bool {
-		return !slices.Contains(keys, b.name)
+		return !slices.Contains(names, b.name)
 	})
 }
 
