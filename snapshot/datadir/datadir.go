@@ -229,7 +229,8 @@ func loadState(fsys vfs.FS, dir string, store *snapshot.Store, logger *slog.Logg
 	return state, info, nil
 }
 
-// wholeLog is loadState when no snapshot verifies.
+// wholeLog is loadState when no snapshot verifies; with a read-only store
+// it sets nothing aside.
 func wholeLog(fsys vfs.FS, dir string, store *snapshot.Store, none *snapshot.NoneVerifiesError, logger *slog.Logger) (*analytics.State, snapshot.Info, error) {
 	first, ok, err := wal.FirstSeq(fsys, filepath.Join(dir, "wal"))
 	if err != nil {
@@ -238,6 +239,9 @@ func wholeLog(fsys vfs.FS, dir string, store *snapshot.Store, none *snapshot.Non
 	if ok && first > 1 {
 		return nil, snapshot.Info{}, fmt.Errorf("%w: %w; the log starts at record %d, so records 1 to %d exist only in those snapshots: "+
 			"nothing was changed; restore a snapshot that verifies into %s", ErrNoSnapshot, none, first, first-1, store.Dir)
+	}
+	if store.ReadOnly { // a reader of the folder changes nothing
+		return analytics.NewState(), snapshot.Info{}, nil
 	}
 	if err := store.SetAside(none); err != nil {
 		return nil, snapshot.Info{}, fmt.Errorf("datadir: %w", err)
@@ -255,28 +259,11 @@ func ReadState(fsys vfs.FS, dir string) (*analytics.State, Recovered, error) {
 	if fsys == nil {
 		fsys = vfs.OS{}
 	}
-	store := &snapshot.Store{Dir: filepath.Join(dir, "snap"), FS: fsys, ReadOnly: true}
-	state := analytics.NewState()
-	info, _, err := store.Load(func(_ uint64, r io.Reader) error {
-		s, err := analytics.ReadState(r)
-		if err == nil {
-			state = s
-		}
-		return err
-	})
-	var none *snapshot.NoneVerifiesError
-	if errors.As(err, &none) {
-		first, ok, ferr := wal.FirstSeq(fsys, filepath.Join(dir, "wal"))
-		if ferr != nil {
-			return nil, Recovered{}, fmt.Errorf("datadir: %w", ferr)
-		}
-		if ok && first > 1 {
-			return nil, Recovered{}, fmt.Errorf("%w: %w; the log starts at record %d", ErrNoSnapshot, none, first)
-		}
-		err = nil
-	}
+	logger := slog.New(slog.DiscardHandler)
+	store := &snapshot.Store{Dir: filepath.Join(dir, "snap"), FS: fsys, ReadOnly: true, Logger: logger}
+	state, info, err := loadState(fsys, dir, store, logger)
 	if err != nil {
-		return nil, Recovered{}, fmt.Errorf("datadir: snapshot: %w", err)
+		return nil, Recovered{}, err
 	}
 	rec := Recovered{SnapshotSeq: info.Seq, LastSeq: info.Seq}
 	err = wal.Replay(fsys, filepath.Join(dir, "wal"), info.Seq, func(seq uint64, payload []byte) error {
