@@ -120,15 +120,8 @@ func TestKillMidWriteProperty(t *testing.T) {
 // acknowledged one there.
 func checkRecovered(t *testing.T, what string, got []rec, log map[uint64]string, mustHave uint64) {
 	t.Helper()
-	seen := map[string]bool{}
-	for i, r := range got {
-		if r.seq != uint64(i+1) {
-			t.Fatalf("%s: record %d has sequence %d", what, i, r.seq)
-		}
-		if seen[r.payload] {
-			t.Fatalf("%s: %q recovered twice", what, r.payload)
-		}
-		seen[r.payload] = true
+	checkSequences(t, what, got)
+	for _, r := range got {
 		if want, ok := log[r.seq]; !ok || want != r.payload {
 			t.Fatalf("%s: record %d is %q, Append gave it %q", what, r.seq, r.payload, want)
 		}

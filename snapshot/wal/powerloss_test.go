@@ -161,6 +161,18 @@ func TestProcessCrash(t *testing.T) {
 // every acknowledged record is there with its sequence.
 func checkSurvivors(t *testing.T, what string, got []rec, acked map[uint64]string) {
 	t.Helper()
+	checkSequences(t, what, got)
+	for seq, p := range acked {
+		if seq > uint64(len(got)) || got[seq-1].payload != p {
+			t.Fatalf("%s: acknowledged record %d %q lost (%d recovered)", what, seq, p, len(got))
+		}
+	}
+}
+
+// checkSequences: the sequences of got are 1..n without holes and no
+// payload is there twice.
+func checkSequences(t *testing.T, what string, got []rec) {
+	t.Helper()
 	seen := map[string]bool{}
 	for i, r := range got {
 		if r.seq != uint64(i+1) {
@@ -170,11 +182,6 @@ func checkSurvivors(t *testing.T, what string, got []rec, acked map[uint64]strin
 			t.Fatalf("%s: %q recovered twice", what, r.payload)
 		}
 		seen[r.payload] = true
-	}
-	for seq, p := range acked {
-		if seq > uint64(len(got)) || got[seq-1].payload != p {
-			t.Fatalf("%s: acknowledged record %d %q lost (%d recovered)", what, seq, p, len(got))
-		}
 	}
 }
 
