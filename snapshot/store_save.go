@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -197,4 +198,32 @@ func (s *Store) prune(fsys vfs.FS) {
 	if err := fsys.SyncDir(s.Dir); err != nil {
 		s.logger().Warn("snapshot: cannot sync folder after pruning", "dir", s.Dir, "err", err)
 	}
+}
+
+// KeepOnly removes every file of the folder but the snapshot at path:
+// the older snapshots, those set aside as broken and any temporary file
+// (an erasure must leave no copy of what it erased), then syncs the
+// folder. The removals that fail are joined in the error.
+func (s *Store) KeepOnly(path string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fsys := s.fsys()
+	entries, err := fsys.ReadDir(s.Dir)
+	if err != nil {
+		return fmt.Errorf("%w: list %s: %w", ErrRead, s.Dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		p := filepath.Join(s.Dir, e.Name())
+		if e.IsDir() || p == filepath.Clean(path) {
+			continue
+		}
+		if err := fsys.Remove(p); err != nil {
+			errs = append(errs, fmt.Errorf("%w: remove %s: %w", ErrWrite, p, err))
+		}
+	}
+	if err := fsys.SyncDir(s.Dir); err != nil {
+		errs = append(errs, fmt.Errorf("%w: sync %s: %w", ErrWrite, s.Dir, err))
+	}
+	return errors.Join(errs...)
 }

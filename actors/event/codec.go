@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Binary form of a Record, as the append log stores it (the log frames
@@ -15,7 +16,13 @@ import (
 //	|      | + n bytes | + n bytes | (session kinds)| (zigzag)  | (zigzag)  |
 //	+------+-----------+-----------+----------------+-----------+-----------+
 //	page tracks, instead of the session: page (uvarint n + n bytes) then
-//	spent ms (uvarint), before at and logged.
+//	spent ms (uvarint), before at and logged; import tracks add the
+//	ordinal (uvarint) after the spent ms.
+//	settings, instead of the session: retention ms (varint) and public
+//	(u8). erase_user and delete_app: nothing between user and at.
+//	import_session: the session, flags (u8: status<<1 | timed out), the
+//	number of marks (uvarint) and each mark as a varint from the one
+//	before (the first from at).
 //
 // Strings are bounded on decode (MaxApp, MaxUser, MaxPage bytes) so that a
 // damaged record never makes a large allocation.
@@ -27,6 +34,9 @@ const (
 	MaxPage = 2048
 	// MaxSpentMs is 86400 seconds.
 	MaxSpentMs = 86_400_000
+	// MaxMarks is the most events after its start an imported session
+	// may have.
+	MaxMarks = 1 << 16
 )
 
 // ErrDecode: the bytes are not a record.
@@ -37,10 +47,31 @@ func AppendBinary(dst []byte, rec *Record) []byte {
 	dst = append(dst, byte(rec.Kind))
 	dst = appendString(dst, rec.App)
 	dst = appendString(dst, rec.User)
-	if rec.Kind == PageTrack {
+	switch rec.Kind {
+	case PageTrack, ImportTrack:
 		dst = appendString(dst, rec.Page)
 		dst = binary.AppendUvarint(dst, uint64(rec.SpentMs))
-	} else {
+		if rec.Kind == ImportTrack {
+			dst = binary.AppendUvarint(dst, uint64(rec.Ordinal))
+		}
+	case Settings:
+		dst = binary.AppendVarint(dst, rec.RetentionMs)
+		dst = append(dst, byte(rec.Public))
+	case EraseUser, DeleteApp:
+	case ImportSession:
+		dst = append(dst, rec.Session[:]...)
+		flags := rec.Status << 1
+		if rec.TimedOut {
+			flags |= 1
+		}
+		dst = append(dst, flags)
+		dst = binary.AppendUvarint(dst, uint64(len(rec.Marks)))
+		prev := rec.At
+		for _, m := range rec.Marks {
+			dst = binary.AppendVarint(dst, m-prev)
+			prev = m
+		}
+	default:
 		dst = append(dst, rec.Session[:]...)
 	}
 	dst = binary.AppendVarint(dst, rec.At)
@@ -62,18 +93,51 @@ func Decode(b []byte) (Record, error) {
 	}
 	rec.App = d.string(MaxApp)
 	rec.User = d.string(MaxUser)
-	if rec.Kind == PageTrack {
+	switch rec.Kind {
+	case PageTrack, ImportTrack:
 		rec.Page = d.string(MaxPage)
 		spent := d.uvarint()
 		if spent > MaxSpentMs {
 			d.fail("spent time out of range")
 		}
 		rec.SpentMs = int64(spent)
-	} else {
+		if rec.Kind == ImportTrack {
+			n := d.uvarint()
+			if n == 0 || n > math.MaxUint32 {
+				d.fail("ordinal out of range")
+			}
+			rec.Ordinal = uint32(n)
+		}
+	case Settings:
+		rec.RetentionMs = d.varint()
+		rec.Public = Visibility(d.byte())
+		if rec.RetentionMs < RetentionInherit || rec.Public > PublicOff {
+			d.fail("settings out of range")
+		}
+	case EraseUser, DeleteApp:
+	case ImportSession:
+		copy(rec.Session[:], d.take(16))
+		flags := d.byte()
+		rec.Status, rec.TimedOut = flags>>1, flags&1 == 1
+		n := d.uvarint()
+		if n > MaxMarks || n > uint64(len(d.b)) { // a mark takes a byte at least
+			d.fail("too many marks")
+			n = 0
+		}
+		rec.Marks = make([]int64, 0, n)
+		for range n { // deltas, made times once the start is read
+			rec.Marks = append(rec.Marks, d.varint())
+		}
+	default:
 		copy(rec.Session[:], d.take(16))
 	}
 	rec.At = d.varint()
 	rec.Logged = d.varint()
+	prev := rec.At
+	for i, delta := range rec.Marks {
+		prev += delta
+		rec.Marks[i] = prev
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")
 	}

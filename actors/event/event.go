@@ -30,9 +30,24 @@ const (
 	End
 	Timeout
 	PageTrack
+	// Settings sets an app's settings (RetentionMs, Public).
+	Settings
+	// EraseUser removes every session and page track of User in App.
+	EraseUser
+	// DeleteApp removes App with everything it holds.
+	DeleteApp
+	// ImportSession adds a whole session (Session, User, At the start,
+	// Marks, Status, TimedOut; Logged is its last seen) unless the app
+	// already has a session of that id.
+	ImportSession
+	// ImportTrack adds a page track (as PageTrack) unless the app already
+	// holds Ordinal tracks of the same user, page, time and time spent:
+	// Ordinal is the track's number among such tracks in its import.
+	ImportTrack
 )
 
-var kindNames = [...]string{"", "start", "pause", "resume", "end", "timeout", "page_track"}
+var kindNames = [...]string{"", "start", "pause", "resume", "end", "timeout", "page_track",
+	"settings", "erase_user", "delete_app", "import_session", "import_track"}
 
 // String returns the kind's wire name ("start", "pause", ...).
 func (k Kind) String() string {
@@ -43,7 +58,11 @@ func (k Kind) String() string {
 }
 
 // Valid reports whether k is a known kind.
-func (k Kind) Valid() bool { return k >= Start && k <= PageTrack }
+func (k Kind) Valid() bool { return k >= Start && k <= ImportTrack }
+
+// Transition reports whether k changes a running session (pause, resume,
+// end, timeout).
+func (k Kind) Transition() bool { return k >= Pause && k <= Timeout }
 
 // Record is one state change. Times are Unix milliseconds.
 type Record struct {
@@ -55,7 +74,33 @@ type Record struct {
 	Logged  int64     // the server clock when the record was made (idle timeout)
 	Page    string    // page tracks only
 	SpentMs int64     // page tracks only: time spent, in milliseconds
+
+	// Settings: the app's retention in ms (RetentionInherit: the
+	// server's -retention; 0 keeps everything) and whether its public
+	// endpoints answer (PublicInherit: the server's -public-endpoints).
+	RetentionMs int64
+	Public      Visibility
+	// ImportSession: the session's later event times, its status and
+	// whether it timed out.
+	Marks    []int64
+	Status   uint8
+	TimedOut bool
+	// ImportTrack: see the kind.
+	Ordinal uint32
 }
+
+// RetentionInherit is a Settings record's RetentionMs for "the server's".
+const RetentionInherit = -1
+
+// Visibility is an app's setting for its public endpoints.
+type Visibility uint8
+
+// The visibilities.
+const (
+	PublicInherit Visibility = iota // the server's -public-endpoints
+	PublicOn
+	PublicOff
+)
 
 // ErrRefused is returned by a Journal that could not make a record durable;
 // the engine then refuses the write and changes nothing.

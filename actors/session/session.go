@@ -201,3 +201,38 @@ func (s *Session) Clone() *Session {
 	c.Marks = append([]int64(nil), s.Marks...)
 	return &c
 }
+
+// ErrRebuild: the events given for a session are not a life the rules
+// allow.
+var ErrRebuild = errors.New("session: events do not make a valid session")
+
+// Rebuild returns the session with these events, replaying them through
+// the state machine: marks are the times after the start (pause, resume,
+// pause … and, for an ended one, its end last), status and timedOut what
+// they must lead to.
+func Rebuild(id uuid.UUID, user string, start int64, marks []int64, status Status, timedOut bool) (*Session, error) {
+	s := New(id, user, start)
+	s.Marks = make([]int64, 0, len(marks))
+	for i, at := range marks {
+		kind := event.Pause
+		if i%2 == 1 {
+			kind = event.Resume
+		}
+		if i == len(marks)-1 && status == Ended {
+			kind = event.End
+			if timedOut {
+				kind = event.Timeout
+			}
+		}
+		if _, err := s.Apply(kind, at); err != nil {
+			return nil, fmt.Errorf("%w: event %d (%s at %d): %w", ErrRebuild, i+1, kind, at, err)
+		}
+		if kind == event.Timeout && s.Marks[i] != at {
+			return nil, fmt.Errorf("%w: a timeout is at the session's last event (%d), not %d", ErrRebuild, s.Marks[i], at)
+		}
+	}
+	if s.Status != status || s.TimedOut != timedOut {
+		return nil, fmt.Errorf("%w: its events make it %s, not %s", ErrRebuild, s.Status, status)
+	}
+	return s, nil
+}

@@ -217,6 +217,24 @@ func (l *Log) Append(payload []byte) (uint64, error) {
 	return l.call(r)
 }
 
+// AppendBatch writes payloads as the next records, in order, with one
+// write (and for SyncAlways one fsync), and returns the first one's
+// sequence: either all of them are written or, with an error, none is
+// acknowledged. An empty batch writes nothing and returns LastSeq()+1.
+func (l *Log) AppendBatch(payloads [][]byte) (uint64, error) {
+	if len(payloads) == 0 {
+		return l.LastSeq() + 1, nil
+	}
+	for _, p := range payloads {
+		if len(p) > l.opts.MaxRecordBytes {
+			return 0, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(p), l.opts.MaxRecordBytes)
+		}
+	}
+	r := l.pool.Get().(*request)
+	r.op, r.payloads = opAppend, payloads
+	return l.call(r)
+}
+
 // Rotate seals the active segment (fsyncs it and starts a new one) after
 // every append queued before it. Every record <= through is then in sealed
 // segments. With nothing in the active segment it only returns LastSeq.
@@ -249,7 +267,7 @@ func (l *Log) call(r *request) (uint64, error) {
 }
 
 func (l *Log) recycle(r *request) {
-	r.payload, r.seq, r.err = nil, 0, nil
+	r.payload, r.payloads, r.seq, r.err = nil, nil, 0, nil
 	l.pool.Put(r)
 }
 

@@ -19,12 +19,35 @@ const (
 type request struct {
 	op      opKind
 	payload []byte
-	seq     uint64
+	// payloads, when not nil, are the records of an AppendBatch (payload
+	// is then unused); seq is the first one's.
+	payloads [][]byte
+	seq      uint64
 	err     error
 	// lead: the previous leader handed the writing over to this request's
 	// caller, which was waiting on done (see call).
 	lead bool
 	done chan struct{} // cap 1; sent once per answer or hand-over
+}
+
+// records is how many records r appends.
+func (r *request) records() int {
+	if r.payloads != nil {
+		return len(r.payloads)
+	}
+	return 1
+}
+
+// frameBytes is the size of r's record frames.
+func (r *request) frameBytes() int {
+	if r.payloads == nil {
+		return frameLen(len(r.payload))
+	}
+	n := 0
+	for _, p := range r.payloads {
+		n += frameLen(len(p))
+	}
+	return n
 }
 
 // There is no writer goroutine. The caller that queues a request while no
@@ -104,7 +127,7 @@ func (l *Log) take() []*request {
 			n = max(n, 1)
 			break
 		}
-		fl := frameLen(len(r.payload))
+		fl := r.frameBytes()
 		if n > 0 && bytes+fl > l.batchLimit {
 			break
 		}
@@ -155,13 +178,22 @@ func (l *Log) release(batch []*request, err error) {
 func (l *Log) writeBatch(batch []*request) error {
 	first := l.lastSeq.Load() + 1
 	buf := l.buf[:0]
+	records := 0
 	for _, r := range batch {
-		buf = appendFrame(buf, l.seed, typeRecord, r.payload)
+		if r.payloads == nil {
+			buf = appendFrame(buf, l.seed, typeRecord, r.payload)
+			records++
+			continue
+		}
+		for _, p := range r.payloads {
+			buf = appendFrame(buf, l.seed, typeRecord, p)
+		}
+		records += len(r.payloads)
 	}
 	if l.v1 {
-		buf = appendCommitV1(buf, l.seed, first+uint64(len(batch))-1, len(batch), len(buf))
+		buf = appendCommitV1(buf, l.seed, first+uint64(records)-1, records, len(buf))
 	} else {
-		buf = appendCommit(buf, l.seed, first+uint64(len(batch))-1, len(batch), len(buf), l.syncedOff.Load())
+		buf = appendCommit(buf, l.seed, first+uint64(records)-1, records, len(buf), l.syncedOff.Load())
 	}
 	l.buf = buf
 	if n, err := l.active.Write(buf); err != nil {
@@ -177,11 +209,13 @@ func (l *Log) writeBatch(batch []*request) error {
 		l.markSynced(written)
 		raise(&l.syncedOff, l.size)
 	}
-	for i, r := range batch {
-		r.seq = first + uint64(i)
+	next := first
+	for _, r := range batch {
+		r.seq = next
+		next += uint64(r.records())
 	}
-	l.lastSeq.Store(first + uint64(len(batch)) - 1)
-	l.count(len(batch), len(buf))
+	l.lastSeq.Store(next - 1)
+	l.count(records, len(buf))
 	l.health.failing.Store(false)
 	if l.warnedDisk {
 		l.warnedDisk = false
