@@ -23,7 +23,7 @@ type request struct {
 	// is then unused); seq is the first one's.
 	payloads [][]byte
 	seq      uint64
-	err     error
+	err      error
 	// lead: the previous leader handed the writing over to this request's
 	// caller, which was waiting on done (see call).
 	lead bool
