@@ -69,6 +69,11 @@ type App struct {
 	pages        []PageTotal // app totals by page id
 	tracks       trackList
 	byTime       pageIndex // page totals by day and bucket, past smallTracks tracks
+	settings     Settings
+	// expireAfter is where the retention sweep goes on in start order
+	// (nil: from the first session), so that the old sessions it keeps
+	// (open, or ended after the cutoff) are looked at once a round.
+	expireAfter *Cursor
 }
 
 // sessionData is what an App keeps of its sessions.
@@ -112,6 +117,7 @@ func (a *App) presize(n int) {
 type names struct {
 	list []string // by id
 	ids  map[string]uint32
+	free []uint32 // ids of removed names ("" in list), given out again first
 }
 
 // smallNames is the most names looked up by going through the list.
@@ -124,17 +130,38 @@ func (x *names) id(name string) (uint32, bool) {
 		return id, ok
 	}
 	for i, n := range x.list {
-		if n == name {
+		if n == name && !slices.Contains(x.free, uint32(i)) {
 			return uint32(i), true
 		}
 	}
 	return 0, false
 }
 
+// remove frees id, whose name is there; add gives it out again.
+func (x *names) remove(id uint32) {
+	if x.ids != nil {
+		delete(x.ids, x.list[id])
+	}
+	x.list[id] = ""
+	x.free = append(x.free, id)
+}
+
+// live is the number of names not removed.
+func (x *names) live() int { return len(x.list) - len(x.free) }
+
 // add adds name, which is not there yet (a copy of it: the caller's may
 // point into a request), and returns its id.
 func (x *names) add(name string) uint32 {
 	name = strings.Clone(name)
+	if k := len(x.free); k > 0 {
+		id := x.free[k-1]
+		x.free = x.free[:k-1]
+		x.list[id] = name
+		if x.ids != nil {
+			x.ids[name] = id
+		}
+		return id
+	}
 	id := uint32(len(x.list))
 	x.list = append(x.list, name)
 	switch {
@@ -143,13 +170,15 @@ func (x *names) add(name string) uint32 {
 	case len(x.list) > smallNames:
 		x.ids = make(map[string]uint32, 2*len(x.list))
 		for i, n := range x.list {
-			x.ids[n] = uint32(i)
+			if !slices.Contains(x.free, uint32(i)) {
+				x.ids[n] = uint32(i)
+			}
 		}
 	}
 	return id
 }
 
-// len is the number of names.
+// len is the number of ids given out (removed names included).
 func (x *names) len() int { return len(x.list) }
 
 // userNamed returns the user called name, or nil.
@@ -172,7 +201,11 @@ func (a *App) user(name string) *user {
 	u := a.userNamed(name)
 	if u == nil {
 		u = &user{id: a.userNames.add(name)}
-		a.users = append(a.users, u)
+		if int(u.id) == len(a.users) {
+			a.users = append(a.users, u)
+		} else { // the id of a removed user
+			a.users[u.id] = u
+		}
 	}
 	return u
 }
@@ -188,6 +221,18 @@ func (a *App) Apply(rec *event.Record) error {
 		return a.transition(rec)
 	case event.PageTrack:
 		a.track(rec)
+		return nil
+	case event.Settings:
+		a.settings = SettingsOf(rec)
+		return nil
+	case event.EraseUser:
+		a.EraseUser(rec.User)
+		return nil
+	case event.ImportSession:
+		_, err := a.ImportSession(rec)
+		return err
+	case event.ImportTrack:
+		a.ImportTrack(rec)
 		return nil
 	}
 	return fmt.Errorf("analytics: record kind %d: %w", rec.Kind, session.ErrKind)
@@ -254,8 +299,9 @@ func (a *App) track(rec *event.Record) {
 func (a *App) pageID(page string) uint32 {
 	id, ok := a.pageNames.id(page)
 	if !ok {
-		id = a.pageNames.add(page)
-		a.pages = append(a.pages, PageTotal{})
+		if id = a.pageNames.add(page); int(id) == len(a.pages) {
+			a.pages = append(a.pages, PageTotal{})
+		} // else the id of a removed page, whose totals are zero
 	}
 	return id
 }
@@ -271,7 +317,9 @@ func (a *App) addTrack(t track) {
 	switch n := a.tracks.Len(); {
 	case n == smallTracks+1: // the app is no longer small: index it all
 		for j := range uint32(n) {
-			a.byTime.add(a.tracks.at(j), j)
+			if t, ok := a.tracks.get(j); ok {
+				a.byTime.add(t, j)
+			}
 		}
 	case n > smallTracks+1:
 		a.byTime.add(t, i)
@@ -308,7 +356,7 @@ func (a *App) Tracks(q Query, from, scan int) (rows []TrackRow, next int) {
 	}
 	end := min(n, from+max(scan, 1))
 	for i := max(from, 0); i < end; i++ {
-		if t := a.tracks.at(pos(i)); q.Range.Contains(t.at) {
+		if t, ok := a.tracks.get(pos(i)); ok && q.Range.Contains(t.at) {
 			rows = append(rows, TrackRow{User: a.userNames.list[t.user], Page: a.pageNames.list[t.page], At: t.at, Ms: t.ms})
 		}
 	}
@@ -319,7 +367,7 @@ func (a *App) Tracks(q Query, from, scan int) (rows []TrackRow, next int) {
 }
 
 // PageTracks is the number of page tracks the app has.
-func (a *App) PageTracks() int { return a.tracks.Len() }
+func (a *App) PageTracks() int { return a.tracks.Live() }
 
 // Session returns the app's copy of a session (do not modify it).
 func (a *App) Session(id uuid.UUID) (*session.Session, bool) {
@@ -469,9 +517,11 @@ func (a *App) Pages(q Query) []PageStat {
 			out = append(out, PageStat{Page: a.pageNames.list[id], PageTotal: pt})
 		})
 	case q.User == "":
-		out = make([]PageStat, 0, len(a.pages))
+		out = make([]PageStat, 0, a.pageNames.live())
 		for id, pt := range a.pages {
-			out = append(out, PageStat{Page: a.pageNames.list[id], PageTotal: pt})
+			if pt.Visits > 0 { // a removed page has none
+				out = append(out, PageStat{Page: a.pageNames.list[id], PageTotal: pt})
+			}
 		}
 	default:
 		out = []PageStat{}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -17,20 +18,26 @@ import (
 // compresses and checksums it). Counters are not stored: they are rebuilt
 // from the sessions, so they can never disagree with them.
 //
-//	state   := uvarint version(1) | uvarint nApps | app*
-//	app     := string name | uvarint nUsers | string* | uvarint nPages | string*
+//	state   := uvarint version(2) | uvarint nApps | app*
+//	app     := string name | settings | uvarint nUsers | string* | uvarint nPages | string*
 //	           | uvarint nSessions | session* (in start order) | uvarint nTracks | track*
 //	session := 16-byte id | uvarint user | varint start-prevStart | byte status<<1|timedOut
 //	           | uvarint nMarks | uvarint mark-prevEvent ... | varint lastSeen-lastEvent
 //	track   := varint at-prevAt | uvarint spentMs | uvarint page | uvarint user
 //	string  := uvarint n | n bytes
+//	settings:= uvarint retention (0: the server's; else 1 + retention ms)
+//	           | byte public (event.Visibility)
+//
+// Version 1 had no settings; it is still read.
 //
 // An ended session with one pause costs about 25 bytes before compression.
 
 // ErrCodec: the bytes are not a valid State.
 var ErrCodec = errors.New("analytics: malformed state")
 
-const codecVersion = 1
+// codecVersion is the version written; version 1 (no settings) is
+// still read.
+const codecVersion = 2
 
 // Limits checked on decode, before allocating.
 const (
@@ -41,7 +48,7 @@ const (
 
 // WriteState writes s to w.
 func WriteState(w io.Writer, s *State) error {
-	e := &encoder{w: bufio.NewWriterSize(w, 1<<16)}
+	e := &encoder{w: bufio.NewWriterSize(w, 1<<16), version: codecVersion}
 	e.uvarint(codecVersion)
 	e.uvarint(uint64(len(s.Apps)))
 	for _, name := range s.Names() {
@@ -55,9 +62,10 @@ func WriteState(w io.Writer, s *State) error {
 }
 
 type encoder struct {
-	w   *bufio.Writer
-	buf [binary.MaxVarintLen64]byte
-	err error
+	version uint64
+	w       *bufio.Writer
+	buf     [binary.MaxVarintLen64]byte
+	err     error
 }
 
 func (e *encoder) write(p []byte) {
@@ -76,36 +84,52 @@ func (e *encoder) string(s string) {
 }
 
 func (a *App) encode(e *encoder) {
-	e.uvarint(uint64(a.userNames.len()))
-	for _, n := range a.userNames.list {
-		e.string(n)
+	if e.version >= 2 {
+		a.settings.encode(e)
 	}
-	e.uvarint(uint64(a.pageNames.len()))
-	for _, n := range a.pageNames.list {
-		e.string(n)
-	}
+	// Only the names in use are written, under dense ids: a removed
+	// user's or page's name is in no snapshot.
+	users := denseIDs(e, &a.userNames)
+	pages := denseIDs(e, &a.pageNames)
 	e.uvarint(uint64(a.Sessions()))
 	var prev int64
 	if a.sessionData != nil {
 		for s := range a.all.all() {
-			a.encodeSession(e, s, prev)
+			a.encodeSession(e, s, prev, users)
 			prev = s.Start
 		}
 	}
-	e.uvarint(uint64(a.tracks.Len()))
+	e.uvarint(uint64(a.tracks.Live()))
 	prev = 0
 	for t := range a.tracks.all() {
 		e.varint(t.at - prev)
 		prev = t.at
 		e.uvarint(uint64(t.ms))
-		e.uvarint(uint64(t.page))
-		e.uvarint(uint64(t.user))
+		e.uvarint(uint64(pages[t.page]))
+		e.uvarint(uint64(users[t.user]))
 	}
 }
 
-func (a *App) encodeSession(e *encoder, s *session.Session, prevStart int64) {
+// denseIDs writes the names of x in use and returns the id each has in
+// the snapshot, by its id in x.
+func denseIDs(e *encoder, x *names) []uint32 {
+	ids := make([]uint32, x.len())
+	e.uvarint(uint64(x.live()))
+	var next uint32
+	for id, n := range x.list {
+		if n == "" && slices.Contains(x.free, uint32(id)) {
+			continue
+		}
+		ids[id] = next
+		next++
+		e.string(n)
+	}
+	return ids
+}
+
+func (a *App) encodeSession(e *encoder, s *session.Session, prevStart int64, users []uint32) {
 	e.write(s.ID[:])
-	e.uvarint(uint64(a.userNamed(s.User).id))
+	e.uvarint(uint64(users[a.userNamed(s.User).id]))
 	e.varint(s.Start - prevStart)
 	flags := byte(s.Status) << 1
 	if s.TimedOut {
@@ -133,8 +157,9 @@ func ReadState(r io.Reader) (*State, error) {
 	if lr, ok := r.(interface{ Len() int }); ok {
 		d.maxSessions = uint64(lr.Len()) / minSessionBytes
 	}
-	if v := d.uvarint(); v != codecVersion && d.err == nil {
-		return nil, fmt.Errorf("%w: version %d", ErrCodec, v)
+	d.version = d.uvarint()
+	if (d.version < 1 || d.version > codecVersion) && d.err == nil {
+		return nil, fmt.Errorf("%w: version %d", ErrCodec, d.version)
 	}
 	s := NewState()
 	n := d.count(maxCount)
@@ -152,6 +177,7 @@ func ReadState(r io.Reader) (*State, error) {
 }
 
 type stateDecoder struct {
+	version uint64
 	// maxSessions bounds how many sessions the tables are sized for.
 	maxSessions uint64
 	r           *bufio.Reader
@@ -255,6 +281,9 @@ func (d *stateDecoder) string() string { return string(d.bytes(int(d.count(maxNa
 
 func (d *stateDecoder) app() *App {
 	a := NewApp()
+	if d.version >= 2 {
+		a.settings = d.settings()
+	}
 	for i, n := uint64(0), d.count(maxCount); i < n && d.err == nil; i++ {
 		name := d.string()
 		if a.userNamed(name) != nil {

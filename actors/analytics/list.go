@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"iter"
+	"math"
 	"slices"
 	"sort"
 
@@ -122,20 +123,81 @@ func (l *sessionList) from(past func(s *session.Session) bool, end int64) iter.S
 // trackChunk is how many page tracks one chunk of a trackList holds.
 const trackChunk = 4096
 
+// deadUser is the user of a track that was removed (retention, erasure):
+// it stays in its slot, so that the positions of the others never move,
+// until every track of its chunk is gone and the chunk is freed.
+const deadUser = math.MaxUint32
+
 // trackList is an app's page tracks in the order they were applied, in
 // chunks of trackChunk: a growing app never copies all of them into a
 // twice larger array (at 10M tracks that would be 240 MB copied into 480 MB
 // while the aggregator waits), and its memory grows a chunk at a time.
+// A track's position never changes: removed tracks are marked dead in
+// place, a chunk whose tracks are all dead is freed (but the last one),
+// and the freed chunks at the front leave the list of chunks, so that an
+// app under retention holds the chunks of what it keeps, not of
+// everything it ever had.
 type trackList struct {
 	chunks [][]track
-	n      int
+	live   []int32 // live tracks by chunk, beside chunks
+	first  int     // chunk number of chunks[0]
+	n      int     // positions given out
+	dead   int     // tracks removed
 }
 
-// Len is the number of tracks.
+// Len is the number of positions given out: the live tracks and the
+// removed ones.
 func (l *trackList) Len() int { return l.n }
 
-// at returns the i-th track.
-func (l *trackList) at(i uint32) track { return l.chunks[i/trackChunk][i%trackChunk] }
+// Live is the number of tracks not removed.
+func (l *trackList) Live() int { return l.n - l.dead }
+
+// at returns the track at position i, which is live or dead in a chunk
+// not freed (every index drops a position when its track is removed).
+func (l *trackList) at(i uint32) track {
+	return l.chunks[int(i/trackChunk)-l.first][i%trackChunk]
+}
+
+// get returns the track at position i and whether it is live.
+func (l *trackList) get(i uint32) (track, bool) {
+	k := int(i/trackChunk) - l.first
+	if int(i) >= l.n || k < 0 || l.chunks[k] == nil {
+		return track{}, false
+	}
+	t := l.chunks[k][i%trackChunk]
+	return t, t.user != deadUser
+}
+
+// kill marks the live track at position i removed and returns it.
+func (l *trackList) kill(i uint32) track {
+	k := int(i/trackChunk) - l.first
+	p := &l.chunks[k][i%trackChunk]
+	t := *p
+	p.user = deadUser
+	l.live[k]--
+	l.dead++
+	return t
+}
+
+// free drops the chunks left without a live track, but the last one
+// (new tracks go there).
+func (l *trackList) free() {
+	last := len(l.chunks) - 1
+	for k := range last {
+		if l.live[k] == 0 {
+			l.chunks[k] = nil
+		}
+	}
+	drop := 0
+	for drop < last && l.chunks[drop] == nil {
+		drop++
+	}
+	if drop > 0 {
+		l.chunks = slices.Clone(l.chunks[drop:])
+		l.live = slices.Clone(l.live[drop:])
+		l.first += drop
+	}
+}
 
 // push appends t.
 func (l *trackList) push(t track) {
@@ -144,13 +206,26 @@ func (l *trackList) push(t track) {
 		// The first chunk grows as tracks come: an app with a few
 		// tracks stays small.
 		l.chunks = append(l.chunks, nil)
+		l.live = append(l.live, 0)
 	case l.n%trackChunk == 0:
 		l.chunks = append(l.chunks, make([]track, 0, trackChunk))
+		l.live = append(l.live, 0)
 	}
 	k := len(l.chunks) - 1
 	l.chunks[k] = append(l.chunks[k], t)
+	l.live[k]++
 	l.n++
 }
 
-// all yields every track in order.
-func (l *trackList) all() iter.Seq[track] { return inChunks(l.chunks) }
+// all yields every live track in order.
+func (l *trackList) all() iter.Seq[track] {
+	return func(yield func(track) bool) {
+		for _, c := range l.chunks {
+			for _, t := range c {
+				if t.user != deadUser && !yield(t) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -228,3 +228,25 @@ func (p *pageSums) each(fn func(page uint32, pt PageTotal)) {
 		fn(page, pt)
 	}
 }
+
+// bucketOf returns the bucket of time at, or nil when it has no track.
+func (x *pageIndex) bucketOf(at int64) *pageBucket {
+	dn := floorDiv(at, dayMs)
+	bn := floorDiv(dn, blockDays)
+	k, found := slices.BinarySearchFunc(x.blocks, bn, func(b pageBlock, bn int64) int { return cmp.Compare(b.num, bn) })
+	if !found {
+		return nil
+	}
+	days := x.blocks[k].days
+	j, found := slices.BinarySearchFunc(days, dn, func(d *pageDay, dn int64) int { return cmp.Compare(d.num, dn) })
+	if !found {
+		return nil
+	}
+	d := days[j]
+	n := uint8((at - dn*dayMs) / BucketMs)
+	bi, found := slices.BinarySearchFunc(d.buckets, n, func(b pageBucket, n uint8) int { return cmp.Compare(b.n, n) })
+	if !found {
+		return nil
+	}
+	return &d.buckets[bi]
+}

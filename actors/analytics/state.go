@@ -3,6 +3,7 @@ package analytics
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sessionserver/sessionserver/actors/event"
 )
@@ -18,6 +19,16 @@ func NewState() *State { return &State{Apps: make(map[string]*App)} }
 
 // Apply applies one record to the app it names.
 func (s *State) Apply(rec *event.Record) error {
+	switch rec.Kind {
+	case event.DeleteApp:
+		delete(s.Apps, rec.App)
+		return nil
+	case event.EraseUser:
+		if a := s.Apps[rec.App]; a != nil {
+			a.EraseUser(rec.User)
+		}
+		return nil
+	}
 	a := s.Apps[rec.App]
 	if a == nil {
 		a = NewApp()
@@ -27,6 +38,28 @@ func (s *State) Apply(rec *event.Record) error {
 		return fmt.Errorf("app %q: %w", rec.App, err)
 	}
 	return nil
+}
+
+// Expire removes from every app what its retention (def when the app
+// takes the server's; 0 keeps everything) no longer keeps at now (Unix
+// ms), as the live sweep does: a snapshot holds no more than memory.
+func (s *State) Expire(nowMs int64, def time.Duration) Removed {
+	var total Removed
+	for _, a := range s.Apps {
+		keep := a.settings.RetentionOr(def)
+		if keep <= 0 {
+			continue
+		}
+		for {
+			r, more := a.Expire(nowMs-keep.Milliseconds(), 1<<20)
+			total.Sessions += r.Sessions
+			total.PageTracks += r.PageTracks
+			if !more {
+				break
+			}
+		}
+	}
+	return total
 }
 
 // Names returns the app names in order.
