@@ -76,6 +76,12 @@ type Config struct {
 	// (an app without sessions counts). 0 means DefaultMaxPublicApps; a
 	// negative value refuses page tracks for every new app.
 	MaxPublicApps int
+	// Retention is how long apps that take the server's retention keep
+	// ended sessions and page tracks; 0 keeps everything.
+	Retention time.Duration
+	// RetentionEvery is how often the retention sweep runs; 0 means
+	// one second.
+	RetentionEvery time.Duration
 }
 
 // Engine is the actor system with its session and aggregator actors.
@@ -105,17 +111,43 @@ type Engine struct {
 	// the most there may be.
 	publicApps, maxPublic int
 
+	// erased holds the ids of open sessions an erasure removed until
+	// their actors have stopped: they refuse every write meanwhile.
+	erased sync.Map
+
 	stop chan struct{}
 	done sync.WaitGroup
 
 	active, paused, started atomic.Int64
+	sweepHold               atomic.Int64 // longest retention step, ns
 }
 
-// appRef is an app's aggregator, and whether only unauthenticated writes
-// made the app.
+// appRef is an app's aggregator, whether only unauthenticated writes made
+// the app, and its gate.
 type appRef struct {
 	pid    *actor.PID
 	public bool
+	gate   *appGate
+}
+
+// appGate orders an app's writes against the changes that remove or
+// reshape what it holds. Every write holds mu shared from its log append
+// until its aggregator has it queued, so that the aggregator's mailbox
+// has every record logged before a change that holds mu alone (an
+// erasure, a deletion, a change of settings) queued before that change:
+// the aggregator then applies them in the log's order, as a replay does.
+type appGate struct {
+	mu      sync.RWMutex
+	deleted bool // under mu: the app was deleted; its writes are refused
+	// settings are the app's own (the aggregator's copy is the one in
+	// the snapshot); written under mu held alone.
+	settings atomic.Pointer[analytics.Settings]
+}
+
+func newGate(st analytics.Settings) *appGate {
+	g := &appGate{}
+	g.settings.Store(&st)
+	return g
 }
 
 // New starts an engine.
@@ -140,6 +172,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.MaxPublicApps == 0 {
 		cfg.MaxPublicApps = DefaultMaxPublicApps
+	}
+	if cfg.RetentionEvery <= 0 {
+		cfg.RetentionEvery = time.Second
 	}
 	logger := cfg.Logger
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -180,6 +215,8 @@ func New(cfg Config) *Engine {
 		e.done.Add(1)
 		go e.sweepLoop()
 	}
+	e.done.Add(1)
+	go e.retentionLoop()
 	return e
 }
 
@@ -189,12 +226,12 @@ func New(cfg Config) *Engine {
 func (e *Engine) restore(st *analytics.State) {
 	for name, app := range st.Apps {
 		e.mu.Lock()
-		pid := e.spawnAppLocked(name, app, app.Sessions() == 0)
+		ref := e.spawnAppLocked(name, app, app.Sessions() == 0)
 		e.mu.Unlock()
 		e.started.Add(int64(app.Sessions()))
 		app.Live(func(s *session.Session) {
 			e.count(s.Status, 1)
-			e.spawnSession(name, pid, s.Clone(), s.LastSeen)
+			e.spawnSession(name, ref, s.Clone(), s.LastSeen)
 		})
 	}
 }
@@ -247,12 +284,12 @@ func (e *Engine) appPID(app string) *actor.PID {
 // authedApp returns the aggregator of app for a write with a token,
 // spawning it; an app that only unauthenticated writes had made becomes
 // a real one, which no longer counts against the limit.
-func (e *Engine) authedApp(app string) *actor.PID {
+func (e *Engine) authedApp(app string) appRef {
 	e.mu.RLock()
 	ref, ok := e.apps[app]
 	e.mu.RUnlock()
 	if ok && !ref.public {
-		return ref.pid
+		return ref
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -260,47 +297,67 @@ func (e *Engine) authedApp(app string) *actor.PID {
 	case !ok:
 		return e.spawnAppLocked(app, analytics.NewApp(), false)
 	case ref.public:
-		e.apps[app] = appRef{pid: ref.pid}
+		ref.public = false
+		e.apps[app] = ref
 		e.publicApps--
 	}
-	return ref.pid
+	return ref
+}
+
+// writeTo returns app's aggregator (made with get) with its gate held
+// shared, for one write; release it once the record is logged and sent.
+// An app deleted meanwhile is made again.
+func (e *Engine) writeTo(get func() (appRef, error)) (appRef, error) {
+	for {
+		ref, err := get()
+		if err != nil {
+			return appRef{}, err
+		}
+		ref.gate.mu.RLock()
+		if !ref.gate.deleted {
+			return ref, nil
+		}
+		ref.gate.mu.RUnlock()
+	}
 }
 
 // publicApp returns the aggregator of app for a write without a token,
 // spawning it unless the app is new and the engine holds maxPublic apps
 // made by such writes.
-func (e *Engine) publicApp(app string) (*actor.PID, error) {
+func (e *Engine) publicApp(app string) (appRef, error) {
 	e.mu.RLock()
 	ref, ok := e.apps[app]
 	e.mu.RUnlock()
 	if ok {
-		return ref.pid, nil
+		return ref, nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if ref, ok = e.apps[app]; ok {
-		return ref.pid, nil
+		return ref, nil
 	}
 	if e.publicApps >= e.maxPublic {
-		return nil, fmt.Errorf("%w: app %q is new and the server holds %d apps that only page tracks made (its limit); a session start with a token creates an app",
+		return appRef{}, fmt.Errorf("%w: app %q is new and the server holds %d apps that only page tracks made (its limit); a session start with a token creates an app",
 			ErrAppLimit, app, e.publicApps)
 	}
 	return e.spawnAppLocked(app, analytics.NewApp(), true), nil
 }
 
 // spawnAppLocked starts the aggregator of app name over state.
-func (e *Engine) spawnAppLocked(name string, state *analytics.App, public bool) *actor.PID {
+func (e *Engine) spawnAppLocked(name string, state *analytics.App, public bool) appRef {
 	id := e.system.ProcessRegistry.NextId()
-	e.pending.Store(id, &appActor{eng: e, name: name, app: state})
+	ref := appRef{public: public, gate: newGate(state.Settings())}
+	e.pending.Store(id, &appActor{eng: e, name: name, app: state, gate: ref.gate})
 	pid, err := e.root.SpawnNamed(e.appProps, id)
 	if err != nil { // not possible: the id is new
 		panic(fmt.Sprintf("actors: aggregator not spawned: %v", err))
 	}
-	e.apps[name] = appRef{pid: pid, public: public}
+	ref.pid = pid
+	e.apps[name] = ref
 	if public {
 		e.publicApps++
 	}
-	return pid
+	return ref
 }
 
 // Apps returns how many apps the engine holds, and how many of them only
@@ -341,6 +398,7 @@ func (e *Engine) AppList(only string) ([]AppCounts, error) {
 		}
 		c := *res.(*AppCounts)
 		c.Public = a.ref.public
+		c.Settings = *a.ref.gate.settings.Load()
 		out = append(out, c)
 	}
 	return out, nil
@@ -355,9 +413,18 @@ func (e *Engine) sessionPID(id uuid.UUID) *actor.PID {
 // the session actor.
 func (e *Engine) apply(ctx actor.Context, st *sessionState, m *applied) error {
 	rec := &m.Rec
+	g := st.gate
+	g.mu.RLock()
+	if _, gone := e.erased.Load(st.s.ID); gone || g.deleted {
+		g.mu.RUnlock()
+		return ErrNotFound
+	}
 	if err := e.journal.Append(rec); err != nil {
+		g.mu.RUnlock()
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	ctx.Send(st.appPID, m)
+	g.mu.RUnlock()
 	before := st.s.Status
 	if _, err := st.s.Apply(rec.Kind, rec.At); err != nil {
 		// Check passed a moment ago in this same actor: a bug.
@@ -366,7 +433,6 @@ func (e *Engine) apply(ctx actor.Context, st *sessionState, m *applied) error {
 	st.s.LastSeen = rec.Logged
 	e.count(before, -1)
 	e.count(st.s.Status, 1)
-	ctx.Send(st.appPID, m)
 	if st.s.Status == session.Ended {
 		e.retire(ctx.Self())
 	}
@@ -417,23 +483,24 @@ func (e *Engine) Start(app, user string, atMs int64) (Started, error) {
 		return Started{}, fmt.Errorf("%w: session id: %w", ErrUnavailable, err)
 	}
 	m := &applied{Rec: event.Record{Kind: event.Start, App: app, User: user, Session: id, At: atMs, Logged: e.nowMs()}}
+	ref, _ := e.writeTo(func() (appRef, error) { return e.authedApp(app), nil })
+	defer ref.gate.mu.RUnlock()
 	if err := e.journal.Append(&m.Rec); err != nil {
 		return Started{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	appPID := e.authedApp(app)
-	e.root.Send(appPID, m)
+	e.root.Send(ref.pid, m)
 	e.started.Add(1)
 	e.count(session.Active, 1)
-	e.spawnSession(app, appPID, session.New(id, user, atMs), m.Rec.Logged)
+	e.spawnSession(app, ref, session.New(id, user, atMs), m.Rec.Logged)
 	return Started{ID: id, Start: atMs}, nil
 }
 
 // spawnSession starts the actor of session s. Every session actor shares
 // one Props (a Props per actor was about 300 bytes of every live session);
 // the state waits in pending until the actor takes it on Started.
-func (e *Engine) spawnSession(app string, appPID *actor.PID, s *session.Session, lastSeen int64) {
+func (e *Engine) spawnSession(app string, ref appRef, s *session.Session, lastSeen int64) {
 	s.LastSeen = lastSeen
-	st := &sessionState{app: app, s: s, appPID: appPID, eng: e}
+	st := &sessionState{app: app, s: s, appPID: ref.pid, gate: ref.gate, eng: e}
 	id := s.ID.String()
 	e.pending.Store(id, st)
 	if _, err := e.root.SpawnNamed(e.sessionProps, id); err != nil {
@@ -504,15 +571,16 @@ func conflict(kind event.Kind, st session.Status) error {
 // the record is logged, so that a refused track is never in the log; if
 // the log then fails, the app stays, empty, until a restart.
 func (e *Engine) TrackPage(app, user, page string, atMs, spentMs int64) error {
-	pid, err := e.publicApp(app)
+	ref, err := e.writeTo(func() (appRef, error) { return e.publicApp(app) })
 	if err != nil {
 		return err
 	}
+	defer ref.gate.mu.RUnlock()
 	m := &applied{Rec: event.Record{Kind: event.PageTrack, App: app, User: user, At: atMs, Logged: e.nowMs(), Page: page, SpentMs: spentMs}}
 	if err := e.journal.Append(&m.Rec); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	e.root.Send(pid, m)
+	e.root.Send(ref.pid, m)
 	return nil
 }
 

@@ -96,7 +96,35 @@ type AppCounts struct {
 	// Public: only page tracks (no token) made the app so far; it counts
 	// against Config.MaxPublicApps.
 	Public bool
+	// Settings are the app's own settings.
+	Settings analytics.Settings
 }
+
+// eraseCmd asks an aggregator to erase a user (its record is logged).
+type eraseCmd struct{ User string }
+
+// removedReply answers eraseCmd and deleteCmd.
+type removedReply struct{ Removed analytics.Removed }
+
+// deleteCmd asks an aggregator for what its app holds, then to stop: the
+// app was deleted (its record is logged).
+type deleteCmd struct{}
+
+// settingsCmd tells an aggregator of its app's new settings (logged).
+type settingsCmd struct{ Rec event.Record }
+
+// importCmd asks an aggregator to apply a logged batch of an import.
+type importCmd struct{ Recs []event.Record }
+
+// expireCmd asks an aggregator for a step of the retention sweep.
+type expireCmd struct {
+	Cutoff int64
+	Budget int
+}
+
+// erasedCmd tells a session actor that an erasure or a deletion removed
+// its session.
+type erasedCmd struct{}
 
 // startsQuery, dailyQuery, pagesQuery and timelineQuery are the reads.
 type startsQuery struct{ Q analytics.Query }

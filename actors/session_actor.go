@@ -16,6 +16,7 @@ type sessionState struct {
 	app    string
 	s      *session.Session
 	appPID *actor.PID
+	gate   *appGate
 	eng    *Engine
 }
 
@@ -46,6 +47,16 @@ func (a *sessionActor) Receive(ctx actor.Context) {
 		if a.st != nil {
 			a.idle(ctx, m)
 		}
+	case *erasedCmd:
+		// An erasure or a deletion removed the session: it is gone.
+		if a.st != nil && a.st.s.Status != session.Ended {
+			a.eng.count(a.st.s.Status, -1)
+			a.st.s.Status = session.Ended
+		}
+		if a.st != nil {
+			a.eng.erased.Delete(a.st.s.ID)
+		}
+		ctx.Poison(ctx.Self())
 	}
 }
 
@@ -65,7 +76,9 @@ func (a *sessionActor) transition(ctx actor.Context, m *transitionCmd) *transiti
 		return r
 	}
 	rec := &applied{Rec: event.Record{Kind: m.Kind, App: st.app, User: s.User, Session: s.ID, At: at, Logged: m.Logged}}
-	if err := st.eng.apply(ctx, st, rec); err != nil {
+	if err := st.eng.apply(ctx, st, rec); errors.Is(err, ErrNotFound) {
+		return &transitionReply{Outcome: OutcomeNotFound} // erased, or its app deleted
+	} else if err != nil {
 		return &transitionReply{Outcome: OutcomeUnavailable, Detail: err.Error()}
 	}
 	r := &transitionReply{Status: s.Status, At: at}
@@ -92,7 +105,7 @@ func (a *sessionActor) idle(ctx actor.Context, m *idleCheck) {
 		return
 	}
 	rec := &applied{Rec: event.Record{Kind: event.Timeout, App: st.app, User: s.User, Session: s.ID, At: s.LastEvent(), Logged: m.Now}}
-	if err := st.eng.apply(ctx, st, rec); err != nil {
+	if err := st.eng.apply(ctx, st, rec); err != nil && !errors.Is(err, ErrNotFound) {
 		st.eng.warn.Warn("timeout", "session timeout not logged; will retry at the next sweep", "session", s.ID, "err", err)
 	}
 }

@@ -114,9 +114,19 @@ type Journal interface {
 	Append(rec *Record) error
 }
 
+// BatchJournal is a Journal that can also make several records durable
+// with one write: all of them, or (with an error) none.
+type BatchJournal interface {
+	Journal
+	AppendBatch(recs []Record) error
+}
+
 // Discard is a Journal that keeps nothing: the engine's state then lives in
 // memory only. It is what tests of the rules and the engine use.
 type Discard struct{}
 
 // Append accepts every record and keeps none of them.
 func (Discard) Append(*Record) error { return nil }
+
+// AppendBatch accepts every record and keeps none of them.
+func (Discard) AppendBatch([]Record) error { return nil }

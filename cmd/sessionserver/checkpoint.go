@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/sessionserver/sessionserver/snapshot/datadir"
 )
@@ -27,6 +28,7 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", "./data", "data folder")
 	through := fs.Uint64("through", 0, "last log sequence the snapshot covers")
+	retention := fs.Duration("retention", 0, "the server's -retention: what the snapshot keeps")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -37,7 +39,7 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	info, err := datadir.Build(nil, *dataDir, *through, logger)
+	info, err := datadir.Build(nil, *dataDir, *through, logger, datadir.Retention{Default: *retention})
 	if err != nil {
 		fmt.Fprintf(stderr, "sessionserver checkpoint: %v\n", err)
 		return 1
@@ -51,7 +53,7 @@ func runCheckpoint(args []string, stdout, stderr io.Writer) int {
 // building a snapshot of millions of sessions never takes the server's
 // memory, garbage collector or CPU from the requests. The child dies with
 // the server (Pdeathsig).
-func childBuilder(dataDir string, logger *slog.Logger) (func(uint64) error, error) {
+func childBuilder(dataDir string, retention time.Duration, logger *slog.Logger) (func(uint64) error, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint child: %w", err)
@@ -61,7 +63,8 @@ func childBuilder(dataDir string, logger *slog.Logger) (func(uint64) error, erro
 		// goroutine on it until the child is done.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		cmd := exec.Command(exe, "checkpoint", "-data-dir", dataDir, "-through", strconv.FormatUint(through, 10))
+		cmd := exec.Command(exe, "checkpoint", "-data-dir", dataDir, "-through", strconv.FormatUint(through, 10),
+			"-retention", retention.String())
 		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 		cmd.Stderr = os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -33,6 +33,7 @@ import (
 	"github.com/sessionserver/sessionserver/actors"
 	sshttp "github.com/sessionserver/sessionserver/http"
 	"github.com/sessionserver/sessionserver/http/auth"
+	"github.com/sessionserver/sessionserver/http/isotime"
 )
 
 // ErrConfig marks a configuration the server refuses to start with.
@@ -89,6 +90,7 @@ type Config struct {
 	Fsync            FsyncMode     // when the append log is fsynced
 	SnapshotInterval time.Duration // between snapshots; 0 disables the timer
 	SessionTimeout   time.Duration // idle time after which a session is ended; 0 disables
+	Retention        time.Duration // how long ended sessions and page tracks are kept; 0 keeps everything
 	PublicEndpoints  bool          // false makes public-summary and public-timeline answer 404
 	CORSOrigins      []string      // allowed origins, canonical ("https://a.example"), or just "*"; empty means no CORS headers
 	LogLevel         slog.Level    // debug, info, warn or error
@@ -131,6 +133,7 @@ func (c *Config) bindings() []binding {
 		{"fsync", "SESSION_FSYNC", "log fsync `mode`: always, everysec or no", &c.Fsync},
 		{"snapshot-interval", "SESSION_SNAPSHOT_INTERVAL", "`duration` between snapshots; 0 disables", &value[time.Duration]{&c.SnapshotInterval, parseDuration, time.Duration.String}},
 		{"session-timeout", "SESSION_TIMEOUT", "idle `duration` after which a session is ended; 0 disables", &value[time.Duration]{&c.SessionTimeout, parseDuration, time.Duration.String}},
+		{"retention", "SESSION_RETENTION", "how long ended sessions and page tracks are kept (`duration`: 90d, 2160h, 30s); 0 keeps everything; apps may set their own", &value[time.Duration]{&c.Retention, isotime.ParseDuration, time.Duration.String}},
 		{"public-endpoints", "SESSION_PUBLIC_ENDPOINTS", "serve public-summary and public-timeline", &boolValue{value[bool]{&c.PublicEndpoints, strconv.ParseBool, strconv.FormatBool}}},
 		{"cors-origins", "SESSION_CORS_ORIGINS", "comma-separated allowed `origins`, or *; empty sends no CORS headers", &value[[]string]{&c.CORSOrigins, parseOrigins, formatOrigins}},
 		{"log-level", "SESSION_LOG_LEVEL", "log `level`: debug, info, warn or error", &value[slog.Level]{&c.LogLevel, parseLevel, formatLevel}},
@@ -166,6 +169,7 @@ func (c *Config) Validate() error {
 		{"fsync", c.Fsync.check()},
 		{"snapshot-interval", checkDuration(c.SnapshotInterval)},
 		{"session-timeout", checkDuration(c.SessionTimeout)},
+		{"retention", checkDuration(c.Retention)},
 		{"cors-origins", checkOrigins(c.CORSOrigins)},
 		{"log-level", checkLevel(c.LogLevel)},
 		{"log-format", checkLogFormat(c.LogFormat)},
@@ -364,6 +368,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("fsync", string(c.Fsync)),
 		slog.Duration("snapshot_interval", c.SnapshotInterval),
 		slog.Duration("session_timeout", c.SessionTimeout),
+		slog.Duration("retention", c.Retention),
 		slog.Bool("public_endpoints", c.PublicEndpoints),
 		slog.String("cors_origins", formatOrigins(c.CORSOrigins)),
 		slog.String("log_level", formatLevel(c.LogLevel)),

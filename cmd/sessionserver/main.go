@@ -201,18 +201,19 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	if ready != nil {
 		ready <- ln.Addr()
 	}
-	builder, err := childBuilder(cfg.DataDir, logger)
+	builder, err := childBuilder(cfg.DataDir, cfg.Retention, logger)
 	if err != nil {
 		return err
 	}
 	owned = true
 	dd, state, rec, err := datadir.Open(datadir.Options{
-		Lock:    lock,
-		Dir:     cfg.DataDir,
-		Sync:    syncMode,
-		Policy:  snapshot.Policy{Interval: cfg.SnapshotInterval},
-		Logger:  logger,
-		Builder: builder,
+		Lock:      lock,
+		Dir:       cfg.DataDir,
+		Sync:      syncMode,
+		Policy:    snapshot.Policy{Interval: cfg.SnapshotInterval},
+		Logger:    logger,
+		Builder:   builder,
+		Retention: cfg.Retention,
 	})
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
@@ -223,7 +224,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		return fmt.Errorf("recovery: %w", err)
 	}
 	logger.Info("state recovered", "snapshot_seq", rec.SnapshotSeq, "replayed", rec.Replayed, "last_seq", rec.LastSeq, "took", rec.Duration)
-	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger, MaxPublicApps: zeroIsNone(cfg.MaxPublicApps)})
+	eng := actors.New(actors.Config{Journal: dd, State: state, SessionTimeout: cfg.SessionTimeout, Logger: logger, MaxPublicApps: zeroIsNone(cfg.MaxPublicApps),
+		Retention: cfg.Retention})
 	reg.SetRecovery(rec.Duration)
 	reg.SetSources(metricSources(eng, dd))
 	srv.SetReadiness(dd.Health)

@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionserver/sessionserver/actors/analytics"
@@ -76,6 +77,10 @@ type Options struct {
 	Builder func(through uint64) error
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Retention is the server's -retention (0 keeps everything): a
+	// snapshot built in this process holds no more than it keeps, as
+	// the live sweep does.
+	Retention time.Duration
 	// Lock is the folder's lock, taken already (a server takes it before
 	// it listens, so that a second one refuses before anything else).
 	// When nil, Open takes it itself on the operating system's filesystem
@@ -99,6 +104,10 @@ type DataDir struct {
 	lastInfo snapshot.Info
 	lastTook time.Duration
 	lastAt   time.Time // when the newest snapshot was written by this process
+
+	// erased is the last logged record that erased data (a user's, an
+	// app's): once a snapshot covers it, no older file may stay.
+	erased atomic.Uint64
 
 	bufs sync.Pool
 	stop chan struct{}
@@ -157,6 +166,9 @@ func open(opts Options) (*DataDir, *analytics.State, Recovered, error) {
 	rec := Recovered{SnapshotSeq: info.Seq}
 	d.wal, err = wal.Open(d.walOptions(), info.Seq, func(seq uint64, payload []byte) error {
 		rec.Replayed++
+		if len(payload) > 0 && (event.Kind(payload[0]) == event.EraseUser || event.Kind(payload[0]) == event.DeleteApp) {
+			d.erasedThrough(seq) // the next snapshot must remove the files older than it
+		}
 		return applyPayload(state, seq, payload)
 	})
 	if err != nil {
@@ -292,13 +304,51 @@ func applyPayload(state *analytics.State, seq uint64, payload []byte) error {
 func (d *DataDir) Append(rec *event.Record) error {
 	bp := d.bufs.Get().(*[]byte)
 	b := event.AppendBinary((*bp)[:0], rec)
-	_, err := d.wal.Append(b)
+	seq, err := d.wal.Append(b)
 	*bp = b
 	d.bufs.Put(bp)
 	if err != nil {
 		return fmt.Errorf("%w: %w", event.ErrRefused, err)
 	}
+	if rec.Kind == event.EraseUser || rec.Kind == event.DeleteApp {
+		d.erasedThrough(seq)
+	}
 	return nil
+}
+
+// AppendBatch makes recs durable with one write, all or none (the
+// engine's event.BatchJournal, for imports).
+func (d *DataDir) AppendBatch(recs []event.Record) error {
+	payloads := make([][]byte, len(recs))
+	var buf []byte
+	for i := range recs {
+		start := len(buf)
+		buf = event.AppendBinary(buf, &recs[i])
+		payloads[i] = buf[start:len(buf):len(buf)]
+	}
+	// The payloads point into buf, which may have moved as it grew:
+	// cut them again from the final one.
+	off := 0
+	for i := range payloads {
+		n := len(payloads[i])
+		payloads[i] = buf[off : off+n : off+n]
+		off += n
+	}
+	if _, err := d.wal.AppendBatch(payloads); err != nil {
+		return fmt.Errorf("%w: %w", event.ErrRefused, err)
+	}
+	return nil
+}
+
+// erasedThrough notes that record seq erased data: the checkpoint that
+// covers it removes every older snapshot and log segment.
+func (d *DataDir) erasedThrough(seq uint64) {
+	for {
+		old := d.erased.Load()
+		if seq <= old || d.erased.CompareAndSwap(old, seq) {
+			return
+		}
+	}
 }
 
 // Checkpoint writes a snapshot of everything logged so far and drops the
@@ -318,7 +368,16 @@ func (d *DataDir) Checkpoint() (snapshot.Info, error) {
 	if err != nil {
 		return snapshot.Info{}, err
 	}
-	if err := d.compact(); err != nil {
+	if e := d.erased.Load(); e != 0 && e <= through {
+		// The older snapshot and the log before this one hold what was
+		// erased: this snapshot becomes the only copy of the state.
+		if err := d.eraseOlder(info, through); err != nil {
+			d.log.Error("erased data still in older files; will retry at the next snapshot", "through", through, "err", err)
+		} else {
+			d.erased.CompareAndSwap(e, 0)
+			d.log.Info("erased data removed from the data folder", "snapshot", info.Seq)
+		}
+	} else if err := d.compact(); err != nil {
 		d.log.Warn("log not compacted after snapshot; will retry at the next one", "through", through, "err", err)
 	}
 	d.lastSeq, d.lastTime, d.lastInfo = through, d.opts.Now(), info
@@ -344,10 +403,17 @@ func (d *DataDir) compact() error {
 	return d.wal.Compact(list[len(list)-1].Seq)
 }
 
+// eraseOlder removes every file older than the snapshot info for
+// through: the other snapshots (set aside ones included) and the log
+// segments it covers.
+func (d *DataDir) eraseOlder(info snapshot.Info, through uint64) error {
+	return errors.Join(d.store.KeepOnly(info.Path), d.wal.Compact(through))
+}
+
 // build makes the snapshot for through, in this process or with Builder.
 func (d *DataDir) build(through uint64) (snapshot.Info, error) {
 	if d.opts.Builder == nil {
-		return Build(d.opts.FS, d.opts.Dir, through, d.log)
+		return Build(d.opts.FS, d.opts.Dir, through, d.log, Retention{Default: d.opts.Retention, Now: d.opts.Now})
 	}
 	if err := d.opts.Builder(through); err != nil {
 		return snapshot.Info{}, fmt.Errorf("datadir: snapshot builder: %w", err)
@@ -362,11 +428,20 @@ func (d *DataDir) build(through uint64) (snapshot.Info, error) {
 	return list[0], nil
 }
 
+// Retention is what a snapshot keeps: apps that take the server's
+// retention keep Default (0: everything), at the clock Now (nil: the
+// real one).
+type Retention struct {
+	Default time.Duration
+	Now     func() time.Time
+}
+
 // Build writes the snapshot for log sequence through in the data folder
 // dir: the newest snapshot, plus the sealed log records after it up to
-// through. It only reads the log, so it may run in another process while
-// the server appends (after the server sealed through with a rotation).
-func Build(fsys vfs.FS, dir string, through uint64, logger *slog.Logger) (snapshot.Info, error) {
+// through, less what retention no longer keeps. It only reads the log,
+// so it may run in another process while the server appends (after the
+// server sealed through with a rotation).
+func Build(fsys vfs.FS, dir string, through uint64, logger *slog.Logger, keep Retention) (snapshot.Info, error) {
 	if fsys == nil {
 		fsys = vfs.OS{}
 	}
@@ -386,6 +461,12 @@ func Build(fsys vfs.FS, dir string, through uint64, logger *slog.Logger) (snapsh
 	})
 	if err != nil {
 		return snapshot.Info{}, fmt.Errorf("datadir: replay for snapshot: %w", err)
+	}
+	if keep.Now == nil {
+		keep.Now = time.Now
+	}
+	if r := state.Expire(keep.Now().UnixMilli(), keep.Default); !r.Empty() {
+		logger.Info("snapshot leaves out what retention no longer keeps", "sessions", r.Sessions, "page_tracks", r.PageTracks)
 	}
 	info, err := store.Save(through, func(w io.Writer) error { return analytics.WriteState(w, state) })
 	if err != nil {

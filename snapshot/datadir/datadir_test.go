@@ -336,7 +336,7 @@ func TestBuilder(t *testing.T) {
 		case "nothing":
 			return nil
 		}
-		_, err := Build(fsys, o.Dir, through, nil)
+		_, err := Build(fsys, o.Dir, through, nil, Retention{})
 		return err
 	}
 	d, _ := mustOpen(t, o)

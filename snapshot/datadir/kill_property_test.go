@@ -204,7 +204,7 @@ func TestKillRestartProperty(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := Build(nil, dir, through, nil); err != nil {
+				if _, err := Build(nil, dir, through, nil, Retention{}); err != nil {
 					t.Fatal(err)
 				}
 				kill(t, d)

@@ -1,0 +1,244 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sessionserver/sessionserver/actors/analytics"
+	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/sessionserver/sessionserver/actors/session"
+)
+
+// ErrNoApp: the engine has no app of that name.
+var ErrNoApp = errors.New("actors: no such app")
+
+// changeWait bounds the wait for an aggregator to take an erasure, a
+// deletion or an import batch that is logged already: the change must be
+// applied before the app's writes go on (see appGate), so the wait is
+// long; only a stopped engine ends it sooner.
+const changeWait = time.Hour
+
+// Erased says how much an erasure or a deletion removed.
+type Erased struct {
+	Sessions, PageTracks int
+}
+
+// EraseUser removes every session of user in app, open ones included,
+// and every page track: one record in the log, so that a replay erases
+// the same. Each open session's actor stops; its later requests get 404.
+func (e *Engine) EraseUser(app, user string) (Erased, error) {
+	e.mu.RLock()
+	ref, ok := e.apps[app]
+	e.mu.RUnlock()
+	if !ok {
+		return Erased{}, nil // nothing of the user anywhere
+	}
+	g := ref.gate
+	g.mu.Lock()
+	if g.deleted {
+		g.mu.Unlock()
+		return Erased{}, nil
+	}
+	rec := event.Record{Kind: event.EraseUser, App: app, User: user, Logged: e.nowMs()}
+	rec.At = rec.Logged
+	if err := e.journal.Append(&rec); err != nil {
+		g.mu.Unlock()
+		return Erased{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	res, err := e.root.RequestFuture(ref.pid, &eraseCmd{User: user}, changeWait).Result()
+	if err != nil {
+		g.mu.Unlock()
+		return Erased{}, fmt.Errorf("%w: the erasure is logged, but its aggregator did not take it: %w", ErrUnavailable, err)
+	}
+	r := res.(*removedReply).Removed
+	for _, id := range r.Live {
+		e.erased.Store(id, struct{}{}) // before any write of theirs can follow the record
+	}
+	g.mu.Unlock()
+	for _, id := range r.Live {
+		e.root.Send(e.sessionPID(id), &erasedCmd{})
+	}
+	return Erased{Sessions: r.Sessions, PageTracks: r.PageTracks}, nil
+}
+
+// DeleteApp removes app with everything it holds: one record in the log.
+// Writes to the app after it make it again, empty. ErrNoApp when there
+// is no such app.
+func (e *Engine) DeleteApp(app string) (Erased, error) {
+	e.mu.RLock()
+	ref, ok := e.apps[app]
+	e.mu.RUnlock()
+	if !ok {
+		return Erased{}, fmt.Errorf("%w: %q", ErrNoApp, app)
+	}
+	g := ref.gate
+	g.mu.Lock()
+	if g.deleted {
+		g.mu.Unlock()
+		return Erased{}, fmt.Errorf("%w: %q", ErrNoApp, app)
+	}
+	rec := event.Record{Kind: event.DeleteApp, App: app, Logged: e.nowMs()}
+	rec.At = rec.Logged
+	if err := e.journal.Append(&rec); err != nil {
+		g.mu.Unlock()
+		return Erased{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	g.deleted = true
+	e.mu.Lock()
+	if cur, ok := e.apps[app]; ok && cur.gate == g {
+		delete(e.apps, app)
+		if cur.public {
+			e.publicApps--
+		}
+	}
+	e.mu.Unlock()
+	res, err := e.root.RequestFuture(ref.pid, &deleteCmd{}, changeWait).Result()
+	g.mu.Unlock()
+	if err != nil {
+		return Erased{}, fmt.Errorf("%w: the deletion is logged, but its aggregator did not answer: %w", ErrUnavailable, err)
+	}
+	r := res.(*removedReply).Removed
+	for _, id := range r.Live {
+		e.erased.Store(id, struct{}{})
+		e.root.Send(e.sessionPID(id), &erasedCmd{})
+	}
+	return Erased{Sessions: r.Sessions, PageTracks: r.PageTracks}, nil
+}
+
+// AppSettings returns app's own settings, and whether the engine has the
+// app.
+func (e *Engine) AppSettings(app string) (analytics.Settings, bool) {
+	e.mu.RLock()
+	ref, ok := e.apps[app]
+	e.mu.RUnlock()
+	if !ok {
+		return analytics.Settings{}, false
+	}
+	return *ref.gate.settings.Load(), true
+}
+
+// SetSettings changes app's settings with change (given the current
+// ones), making the app if needed: one record in the log. It returns the
+// settings set.
+func (e *Engine) SetSettings(app string, change func(*analytics.Settings)) (analytics.Settings, error) {
+	for {
+		ref := e.authedApp(app)
+		g := ref.gate
+		g.mu.Lock()
+		if g.deleted {
+			g.mu.Unlock()
+			continue
+		}
+		st := *g.settings.Load()
+		change(&st)
+		rec := event.Record{Kind: event.Settings, App: app, Logged: e.nowMs()}
+		rec.At = rec.Logged
+		st.Record(&rec)
+		if err := e.journal.Append(&rec); err != nil {
+			g.mu.Unlock()
+			return analytics.Settings{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		st = analytics.SettingsOf(&rec) // as a replay reads it (whole ms)
+		g.settings.Store(&st)
+		e.root.Send(ref.pid, &settingsCmd{Rec: rec})
+		g.mu.Unlock()
+		return st, nil
+	}
+}
+
+// ImportTrack is one page track of an import. Ordinal (from 1) is its
+// number among the tracks of the same import with the same user, page,
+// At (Unix ms) and SpentMs.
+type ImportTrack struct {
+	User, Page  string
+	At, SpentMs int64
+	Ordinal     uint32
+}
+
+// Imported counts what an Import added and what it skipped as there
+// already.
+type Imported struct {
+	Sessions, SessionsSkipped, PageTracks, PageTracksSkipped int
+}
+
+// Import logs and applies one batch of an import into app, making the
+// app if needed, the whole batch one write to the log: all of it
+// durable, or none and an error wrapping ErrUnavailable. Each session
+// (valid by session.Rebuild) is one record, skipped when the app has a
+// session of its id; each track is one record, skipped when the app
+// holds Ordinal tracks with its user, page, time and time spent. Open
+// sessions get actors, as if started here.
+func (e *Engine) Import(app string, sessions []*session.Session, tracks []ImportTrack) (Imported, error) {
+	if len(sessions)+len(tracks) == 0 {
+		return Imported{}, nil
+	}
+	now := e.nowMs()
+	recs := make([]event.Record, 0, len(sessions)+len(tracks))
+	for _, s := range sessions {
+		recs = append(recs, event.Record{Kind: event.ImportSession, App: app, User: s.User, Session: s.ID,
+			At: s.Start, Marks: s.Marks, Status: uint8(s.Status), TimedOut: s.TimedOut, Logged: now})
+	}
+	for _, t := range tracks {
+		recs = append(recs, event.Record{Kind: event.ImportTrack, App: app, User: t.User, Page: t.Page,
+			At: t.At, SpentMs: t.SpentMs, Ordinal: t.Ordinal, Logged: now})
+	}
+	ref, _ := e.writeTo(func() (appRef, error) { return e.authedApp(app), nil })
+	if err := e.appendAll(recs); err != nil {
+		ref.gate.mu.RUnlock()
+		return Imported{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	f := e.root.RequestFuture(ref.pid, &importCmd{Recs: recs}, changeWait)
+	ref.gate.mu.RUnlock()
+	res, err := f.Result()
+	if err != nil {
+		return Imported{}, fmt.Errorf("%w: the batch is logged, but its aggregator did not answer: %w", ErrUnavailable, err)
+	}
+	return *res.(*Imported), nil
+}
+
+// appendAll makes recs durable with one write when the journal can.
+func (e *Engine) appendAll(recs []event.Record) error {
+	if bj, ok := e.journal.(event.BatchJournal); ok {
+		return bj.AppendBatch(recs)
+	}
+	for i := range recs {
+		if err := e.journal.Append(&recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retentionLoop starts a retention round in every app whose retention is
+// set, each RetentionEvery.
+func (e *Engine) retentionLoop() {
+	defer e.done.Done()
+	t := time.NewTicker(e.cfg.RetentionEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.expireAll()
+		}
+	}
+}
+
+// expireAll asks every app with a retention for a round of the sweep.
+func (e *Engine) expireAll() {
+	now := e.nowMs()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, ref := range e.apps {
+		keep := ref.gate.settings.Load().RetentionOr(e.cfg.Retention)
+		if keep > 0 {
+			e.root.Send(ref.pid, &expireCmd{Cutoff: now - keep.Milliseconds()})
+		}
+	}
+}
+
+// SweepHold is the longest a step of the retention sweep has held an
+// app's aggregator (its writes wait meanwhile).
+func (e *Engine) SweepHold() time.Duration { return time.Duration(e.sweepHold.Load()) }
