@@ -192,11 +192,11 @@ func TestE2EApps(t *testing.T) {
 	}
 	ts.ok(t, "/api/pages/track", "", map[string]any{"app": "news", "user": "x", "page": "/", "timespent": 1})
 
-	all := `{"apps":[{"app":"blog","sessions":1,"page_tracks":3},{"app":"news","sessions":0,"page_tracks":1},{"app":"shop","sessions":2,"page_tracks":0}]}`
+	all := `{"apps":[{"app":"blog","sessions":1,"page_tracks":3,"settings":{"retention":"0s","retention_seconds":0,"retention_from":"server","public":true,"public_from":"server"}},{"app":"news","sessions":0,"page_tracks":1,"settings":{"retention":"0s","retention_seconds":0,"retention_from":"server","public":true,"public_from":"server"}},{"app":"shop","sessions":2,"page_tracks":0,"settings":{"retention":"0s","retention_seconds":0,"retention_from":"server","public":true,"public_from":"server"}}]}`
 	wantJSON(t, "every app", ts.data(t, "/api/apps", admin, map[string]any{}), all)
-	wantJSON(t, "narrowed by app", ts.data(t, "/api/apps", admin, map[string]any{"app": "shop"}), `{"apps":[{"app":"shop","sessions":2,"page_tracks":0}]}`)
+	wantJSON(t, "narrowed by app", ts.data(t, "/api/apps", admin, map[string]any{"app": "shop"}), `{"apps":[{"app":"shop","sessions":2,"page_tracks":0,"settings":{"retention":"0s","retention_seconds":0,"retention_from":"server","public":true,"public_from":"server"}}]}`)
 	shopAdmin := ts.token(t, "ops", "shop", "admin")
-	wantJSON(t, "app claim", ts.data(t, "/api/apps", shopAdmin, map[string]any{}), `{"apps":[{"app":"shop","sessions":2,"page_tracks":0}]}`)
+	wantJSON(t, "app claim", ts.data(t, "/api/apps", shopAdmin, map[string]any{}), `{"apps":[{"app":"shop","sessions":2,"page_tracks":0,"settings":{"retention":"0s","retention_seconds":0,"retention_from":"server","public":true,"public_from":"server"}}]}`)
 	wantJSON(t, "unknown app", ts.data(t, "/api/apps", admin, map[string]any{"app": "nope"}), `{"apps":[]}`)
 
 	wantError(t, ts.post(t, "/api/apps", ts.token(t, "ann", "shop", "user"), map[string]any{}), 403, "")

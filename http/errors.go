@@ -59,6 +59,8 @@ func describe(err error) (status int, message, details string) {
 		return fasthttp.StatusForbidden, "the token does not allow this request", err.Error()
 	case errors.Is(err, actors.ErrNotFound):
 		return fasthttp.StatusNotFound, "session not found", "session_id"
+	case errors.Is(err, actors.ErrNoApp):
+		return fasthttp.StatusNotFound, "no app of this name", "app"
 	case errors.Is(err, session.ErrConflict):
 		return fasthttp.StatusConflict, "the session's state does not allow this", err.Error()
 	case errors.Is(err, session.ErrTimeOrder):

@@ -307,7 +307,7 @@ func listApps(c *call) error {
 	}
 	apps := make([]appEntry, len(list))
 	for i, a := range list {
-		apps[i] = appEntry{App: a.Name, Sessions: a.Sessions, PageTracks: a.PageTracks}
+		apps[i] = appEntry{App: a.Name, Sessions: a.Sessions, PageTracks: a.PageTracks, Settings: c.s.settingsOf(a.Settings)}
 	}
 	return c.ok("Apps retrieved", &appsAnswer{Apps: apps})
 }

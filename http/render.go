@@ -190,9 +190,10 @@ type appsAnswer struct {
 }
 
 type appEntry struct {
-	App        string `json:"app"`
-	Sessions   int    `json:"sessions"`
-	PageTracks int    `json:"page_tracks"`
+	App        string       `json:"app"`
+	Sessions   int          `json:"sessions"`
+	PageTracks int          `json:"page_tracks"`
+	Settings   settingsJSON `json:"settings"`
 }
 
 type startAnswer struct {

@@ -33,6 +33,8 @@ type body struct {
 	Limit     json.RawMessage `json:"limit"`
 	Cursor    json.RawMessage `json:"cursor"`
 	Format    json.RawMessage `json:"format"`
+	Retention json.RawMessage `json:"retention"`
+	Public    json.RawMessage `json:"public"`
 	// AccessToken is the bearer token of a request without an
 	// Authorization header (see call.bearer).
 	AccessToken json.RawMessage `json:"access_token"`

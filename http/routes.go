@@ -57,6 +57,9 @@ func (s *Server) routeTable() map[string]*route {
 		"/api/pages/track":                      {methods: "POST", limited: true, handle: trackPage},
 		"/api/pages/stats":                      post(pageStats),
 		"/api/apps":                             {methods: "POST", auth: true, anyApp: true, handle: listApps},
+		"/api/apps/settings":                    post(appSettings),
+		"/api/apps/delete":                      post(deleteApp),
+		"/api/users/delete":                     post(deleteUser),
 		"/api/export":                           post(export),
 	}
 	for path, rt := range table {

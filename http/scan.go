@@ -302,6 +302,10 @@ func (b *body) field(key string) *json.RawMessage {
 		return &b.Cursor
 	case "format":
 		return &b.Format
+	case "retention":
+		return &b.Retention
+	case "public":
+		return &b.Public
 	case "access_token":
 		return &b.AccessToken
 	}

@@ -39,9 +39,10 @@ type Config struct {
 	// the state is recovered).
 	Engine          *actors.Engine
 	Verifier        *auth.Verifier
-	PublicEndpoints bool     // false: public-summary and public-timeline answer 404
-	CORSOrigins     []string // allowed origins, or "*"; empty: no CORS headers
-	PublicRateLimit float64  // requests/s per client address on public endpoints; 0: off
+	PublicEndpoints bool          // false: public-summary and public-timeline answer 404 (unless an app's setting says otherwise)
+	Retention       time.Duration // the server's -retention, shown in the apps' settings
+	CORSOrigins     []string      // allowed origins, or "*"; empty: no CORS headers
+	PublicRateLimit float64       // requests/s per client address on public endpoints; 0: off
 	Now             func() time.Time
 	Logger          *slog.Logger
 	// Metrics, when set, counts every request and answers GET /metrics.
@@ -258,7 +259,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 		return "too_large"
 	}
 	rt := s.routes[string(ctx.Path())]
-	if rt == nil || (rt.public && !s.cfg.PublicEndpoints) {
+	if rt == nil || (rt.public && !s.cfg.PublicEndpoints && !rt.allows(string(ctx.Method()))) {
+		// (With the server's public endpoints off, a public route is
+		// known only to a POST naming an app that turned them on.)
 		writeError(ctx, &apiError{status: fasthttp.StatusNotFound, message: "no such endpoint", details: string(ctx.Path()), err: ErrRoute})
 		return "unknown"
 	}
@@ -355,6 +358,9 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 	}
 	if err != nil {
 		return err
+	}
+	if rt.public && !c.publicFor(c.app) {
+		return errPublicOff(ctx.Path())
 	}
 	return rt.handle(c)
 }

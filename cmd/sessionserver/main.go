@@ -181,6 +181,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 		Metrics:         reg,
 		Verifier:        verifier,
 		PublicEndpoints: cfg.PublicEndpoints,
+		Retention:       cfg.Retention,
 		CORSOrigins:     cfg.CORSOrigins,
 		PublicRateLimit: cfg.PublicRateLimit,
 		MaxConnsPerIP:   zeroIsNone(cfg.MaxConnsPerIP),
