@@ -117,7 +117,7 @@ func (a *appActor) expire(ctx actor.Context, m *expireCmd) {
 		if a.expiring {
 			return // a round is under way; it goes on with its own cutoff
 		}
-		m = &expireCmd{Cutoff: m.Cutoff, Budget: expireBudget}
+		m = &expireCmd{Cutoff: m.Cutoff, Budget: analytics.ExpireStep}
 	}
 	began := time.Now()
 	_, more := a.app.Expire(m.Cutoff, m.Budget)
@@ -126,11 +126,6 @@ func (a *appActor) expire(ctx actor.Context, m *expireCmd) {
 		ctx.Send(ctx.Self(), m)
 	}
 }
-
-// expireBudget is how many sessions, and how many page tracks, one step
-// of the retention sweep looks at: a step holds the app's aggregator for
-// about a millisecond (BenchmarkRetention).
-const expireBudget = 2000
 
 // raise sets v to n if n is larger.
 func raise(v *atomic.Int64, n int64) {

@@ -38,6 +38,11 @@ func (a *App) EraseUser(name string) Removed {
 	return r
 }
 
+// ExpireStep is the budget of one step of the live retention sweep: how
+// many sessions, and how many page tracks, it looks at (BenchmarkRetention
+// measures how long a step holds the app).
+const ExpireStep = 1000
+
 // Expire removes the sessions that ended before cutoff (Unix ms), looking
 // at up to budget of them, and up to budget of the page tracks timed
 // before it, and reports whether more may remain (the caller calls again, letting other work in between
