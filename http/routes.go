@@ -13,6 +13,7 @@ type route struct {
 	limited bool   // under the per-address rate limit
 	health  bool   // no body, no token
 	anyApp  bool   // "app" is optional: the route is about apps, not one
+	stream  bool   // reads its own body, streamed, unbounded; token in the header only
 	handle  func(*call) error
 }
 
@@ -61,6 +62,7 @@ func (s *Server) routeTable() map[string]*route {
 		"/api/apps/delete":                      post(deleteApp),
 		"/api/users/delete":                     post(deleteUser),
 		"/api/export":                           post(export),
+		"/api/import":                           {methods: "POST", auth: true, stream: true, handle: importData},
 	}
 	for path, rt := range table {
 		rt.path = path

@@ -26,10 +26,11 @@ import (
 // MaxBody is the largest request body accepted (413 above).
 const MaxBody = 64 << 10
 
-// maxRead is the largest body read off the connection. Bodies between
-// MaxBody and maxRead are read whole and answered 413 on a connection that
-// stays usable; only beyond maxRead does fasthttp refuse without reading,
-// which may reset the connection before the client reads the answer.
+// maxRead is the largest body read off the connection (but for the
+// streamed /api/import: body.go). Bodies between MaxBody and maxRead are
+// read whole and answered 413 on a connection that stays usable; only
+// beyond maxRead is a body refused without reading, which may reset the
+// connection before the client reads the answer.
 const maxRead = 1 << 20
 
 // Config configures a Server.
@@ -120,7 +121,11 @@ func New(cfg Config) *Server {
 		ErrorHandler:       s.transportError,
 		Name:               "sessionserver",
 		MaxRequestBodySize: maxRead,
-		ReadBufferSize:     16 << 10, // headers up to 16 KiB: a token of up to 8 KiB gets its 401
+		// Bodies are streams: /api/import reads its own as it arrives,
+		// every other route through readBody, bounded (see body.go).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,     // no route reads forms; unbounded under streaming
+		ReadBufferSize:               16 << 10, // headers up to 16 KiB: a token of up to 8 KiB gets its 401
 		// The listener (limitListener) keeps the connections at
 		// DefaultMaxConns and answers beyond it in the envelope; the slack
 		// covers a connection closed there before fasthttp counts it out.
@@ -254,11 +259,20 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) string {
 		}
 		return "/" + as.Name
 	}
-	if len(ctx.Request.Body()) > MaxBody {
-		writeError(ctx, errTooLarge())
-		return "too_large"
-	}
 	rt := s.routes[string(ctx.Path())]
+	if rt == nil || !rt.stream {
+		if err := s.readBody(ctx); err != nil {
+			writeError(ctx, err)
+			if ctx.Response.StatusCode() != fasthttp.StatusRequestEntityTooLarge && rt != nil {
+				return rt.path // 408 or 400: the body did not arrive
+			}
+			return "too_large"
+		}
+		if len(ctx.Request.Body()) > MaxBody {
+			writeError(ctx, errTooLarge())
+			return "too_large"
+		}
+	}
 	if rt == nil || (rt.public && !s.cfg.PublicEndpoints && !rt.allows(string(ctx.Method()))) {
 		// (With the server's public endpoints off, a public route is
 		// known only to a POST naming an app that turned them on.)
@@ -334,6 +348,9 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 			s.cfg.Metrics.Rejected()
 		}
 		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is at its admission limit; retry shortly", details: "overloaded", err: ErrOverloaded}
+	}
+	if rt.stream {
+		return s.serveStreamed(c, rt)
 	}
 	decoded := false
 	if rt.auth {
@@ -438,7 +455,13 @@ func (c *call) ok(message string, data any) error {
 }
 
 // writeError writes every error answer.
+// An error with answerData (an import stopped midway) adds its data.
 func writeError(ctx *fasthttp.RequestCtx, err error) {
 	status, message, details := describe(err)
-	writeJSON(ctx, status, &envelope{Status: "error", Message: message, Details: details})
+	env := &envelope{Status: "error", Message: message, Details: details}
+	var wd interface{ answerData() any }
+	if errors.As(err, &wd) {
+		env.Data = wd.answerData()
+	}
+	writeJSON(ctx, status, env)
 }
