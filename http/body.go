@@ -90,11 +90,13 @@ func errBodyRead(err error) error {
 // JSON object, and the handler finds the app (and checks the token's
 // scope over it) itself.
 //
-// An error answer first reads and drops what is left of the body, up to
-// streamDrain bytes (maxRead before the token is verified), so that the
-// client, still sending, reads the answer: closing a connection with
-// unread bytes resets it, and the answer may be lost. Beyond that the
-// connection is closed after the answer.
+// An error answer first reads and drops what is left of the body, so
+// that the client, still sending, reads the answer: a connection closed
+// with bytes unread is reset, and the answer is lost with it (a client
+// sending a large file with a bad line near its start would never learn
+// which). Once the token is verified all of it is read (each BodyTimeout
+// must bring some of it); before, at most maxRead, as for every other
+// route, and fasthttp closes the connection if more is left.
 func (s *Server) serveStreamed(c *call, rt *route) error {
 	tok, err := auth.ParseBearer(c.ctx.Request.Header.Peek("Authorization"))
 	if err == nil {
@@ -105,19 +107,20 @@ func (s *Server) serveStreamed(c *call, rt *route) error {
 		return err
 	}
 	if err = rt.handle(c); err != nil {
-		drainBody(c, streamDrain)
+		drainBody(c, -1)
 	}
 	return err
 }
 
-// streamDrain is how much of a streamed body an error answer drops
-// before it is written: a second or so of a fast network.
-const streamDrain = 64 << 20
-
-// drainBody reads and drops at most limit bytes of what is left of the
-// body; fasthttp closes the connection if more is left.
+// drainBody reads and drops what is left of the body, at most limit
+// bytes unless limit is negative.
 func drainBody(c *call, limit int64) {
-	if c.ctx.RequestBodyStream() != nil {
-		_, _ = io.CopyN(io.Discard, c.bodyReader(), limit)
+	if c.ctx.RequestBodyStream() == nil {
+		return
 	}
+	r := c.bodyReader()
+	if limit >= 0 {
+		r = io.LimitReader(r, limit)
+	}
+	_, _ = io.Copy(io.Discard, r)
 }

@@ -385,7 +385,8 @@ func TestE2EImportCutOff(t *testing.T) {
 	var whole bytes.Buffer
 	whole.WriteString(importLines("gone")[0] + "\n")
 	for i := range 5000 {
-		fmt.Fprintf(&whole, `{"type":"page_track","user":"u%d","page":"/p","timespent":1,"timestamp":"2024-01-01T00:00:00Z"}`+"\n", i)
+		at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		fmt.Fprintf(&whole, `{"type":"page_track","user":"u%d","page":"/p","timespent":1,"timestamp":"%s"}`+"\n", i, stamp(at))
 	}
 	whole.WriteString(`{"type":"end","sessions":0,"page_tracks":5000}` + "\n")
 	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
@@ -414,6 +415,62 @@ func TestE2EImportCutOff(t *testing.T) {
 		t.Errorf("second import: %v", d)
 	}
 	wantApp(t, ts, "gone", 0, 5000)
+}
+
+// repeated is a reader of line n times, made as it is read.
+type repeated struct {
+	line []byte
+	n    int
+	off  int
+}
+
+func (r *repeated) Read(p []byte) (int, error) {
+	w := 0
+	for w < len(p) && r.n > 0 {
+		c := copy(p[w:], r.line[r.off:])
+		w, r.off = w+c, r.off+c
+		if r.off == len(r.line) {
+			r.off, r.n = 0, r.n-1
+		}
+	}
+	if w == 0 && r.n == 0 {
+		return 0, io.EOF
+	}
+	return w, nil
+}
+
+// TestE2EImportBadLineEarly: a bad line near the start of a body of
+// 100 MiB is answered, whether the body has a Content-Length or is
+// chunked: the server reads the rest of the body before it answers, so
+// that the client, still sending, is not reset.
+func TestE2EImportBadLineEarly(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	lines := importLines("early")
+	head := lines[0] + "\n" + lines[1] + "\n{bad\n"
+	track := []byte(lines[3] + "\n")
+	n := 100 << 20 / len(track)
+	for _, chunked := range []bool{false, true} {
+		body := io.MultiReader(strings.NewReader(head), &repeated{line: track, n: n})
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/api/import", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !chunked {
+			req.ContentLength = int64(len(head) + n*len(track))
+		}
+		req.Header.Set("Authorization", "Bearer "+ts.admin(t))
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatalf("chunked %v: %v", chunked, err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(raw), `"details":"line 3"`) {
+			t.Fatalf("chunked %v: %d %s", chunked, resp.StatusCode, raw)
+		}
+	}
+	wantApp(t, ts, "early", 1, 0)
 }
 
 // TestE2EImportAuth: only an admin token of the target app imports; the
@@ -460,7 +517,8 @@ func TestE2EImportLarge(t *testing.T) {
 	var buf bytes.Buffer
 	buf.WriteString(importLines("big")[0] + "\n")
 	for i := range 20000 {
-		fmt.Fprintf(&buf, `{"type":"page_track","user":"u%d","page":"/p%d","timespent":0.5,"timestamp":"2024-01-01T00:00:00Z"}`+"\n", i%7, i%13)
+		at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		fmt.Fprintf(&buf, `{"type":"page_track","user":"u%d","page":"/p%d","timespent":0.5,"timestamp":"%s"}`+"\n", i%7, i%13, stamp(at))
 	}
 	buf.WriteString(`{"type":"end","sessions":0,"page_tracks":20000}` + "\n")
 	if buf.Len() < 1<<20 {

@@ -127,8 +127,11 @@ func importData(c *call) error {
 	im.res.App = c.app
 	res, err := im.run(lr)
 	if err != nil {
+		c.s.log.Info("import stopped", "app", c.app, "err", err) // the client may be gone: the reason stays here
 		return err
 	}
+	c.s.log.Info("import finished", "app", c.app, "sessions", res.Sessions, "sessions_skipped", res.SessionsSkipped,
+		"page_tracks", res.PageTracks, "page_tracks_skipped", res.PageTracksSkipped, "lines", res.Lines, "complete", res.Complete)
 	msg := "Import finished"
 	if !res.Complete {
 		msg = "Import finished; the body has no end line, so the export may have been cut short"

@@ -3,6 +3,7 @@
 //
 //	sessionserver [flags]                 run the server (see -h)
 //	sessionserver token -sub USER [...]   print a signed token for the examples
+//	sessionserver import -target URL FILE stream an export into a running server
 //	sessionserver verify -data-dir DIR    check a data folder without starting
 //	sessionserver repair -data-dir DIR    cut a damaged log at its first bad record
 package main
@@ -44,6 +45,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 			return runDashboard(args[1:], lookup, stdout, stderr)
 		case "export":
 			return runExport(args[1:], lookup, stdout, stderr)
+		case "import":
+			return runImport(args[1:], lookup, os.Stdin, stdout, stderr)
 		case "verify":
 			return runVerify(args[1:], lookup, stdout, stderr, false)
 		case "repair":
@@ -112,10 +115,12 @@ func runHelp(args []string, lookup func(string) (string, bool), stdout, stderr i
 		runDashboard([]string{"-h"}, nil, stdout, stdout)
 	case "export":
 		runExport([]string{"-h"}, nil, stdout, stdout)
+	case "import":
+		runImport([]string{"-h"}, nil, nil, stdout, stdout)
 	case "verify", "repair":
 		runVerify([]string{"-h"}, nil, stdout, stdout, cmd == "repair")
 	default:
-		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, dashboard, export, verify, repair, help\n", cmd)
+		fmt.Fprintf(stderr, "sessionserver help: unknown command %q; commands: token, dashboard, export, import, verify, repair, help\n", cmd)
 		return 2
 	}
 	return 0
@@ -269,7 +274,7 @@ func servedRoutes() []string {
 		"/api/sessions/summary", "/api/sessions/public-summary",
 		"/api/sessions/timeline", "/api/sessions/public-timeline",
 		"/api/sessions/daily-time-spent", "/api/sessions/time-by-page", "/api/sessions/session-timeline-detail",
-		"/api/pages/track", "/api/pages/stats", "/api/apps", "/api/export",
+		"/api/pages/track", "/api/pages/stats", "/api/apps", "/api/export", "/api/import",
 	}
 }
 
