@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/sessionserver/sessionserver/actors/session"
 )
 
 // Range selects instants in [From, To) (Unix ms) and places them in the
@@ -239,6 +241,16 @@ func (a *Aggregate) AddInterval(start, from, to int64) {
 func (a *Aggregate) AddEnd(start, activeMs int64) {
 	c := a.cell(start)
 	addEnded(&c.ended, &c.endedMs, &c.shortest, &c.longest, 1, activeMs, activeMs, activeMs)
+}
+
+// addSession counts what session s has done so far: its start, its
+// closed active intervals and, when it has ended, its end.
+func (a *Aggregate) addSession(s *session.Session) {
+	a.AddStart(s.Start)
+	s.EachInterval(func(from, to int64) { a.AddInterval(s.Start, from, to) })
+	if s.Status == session.Ended {
+		a.AddEnd(s.Start, s.ActiveMs())
+	}
 }
 
 // addEnded folds n ended sessions — their active time sum, the shortest lo

@@ -48,7 +48,26 @@ type user struct {
 	sessions sessionList
 	pages    pageTotals
 	tracks   []uint32 // positions in App.tracks
+	// agg are the user's own counters, kept like the app's once the user
+	// has more than userSessions sessions (before, its reads look at its
+	// sessions); byTime indexes its page tracks by time once it has more
+	// than userTracks. Either stays once made.
+	agg    *Aggregate
+	byTime *pageIndex
 }
+
+// userSessions is the most sessions a user's reads look at one by one
+// (about 40 µs for the start-based figures, 100 µs for the active time
+// per day, BenchmarkUserReads): with one more, the user gets counters of
+// its own, which read in microseconds at any history length. Counters
+// cost a user with some 30 sessions a day about 230 bytes a session
+// (their days are dense), so they are kept for the users whose history
+// needs them; the other users cost what they did (BenchmarkMemoryPerSession).
+// userTracks is the same for a user's page tracks by time.
+const (
+	userSessions = 1024
+	userTracks   = 1024
+)
 
 // App is everything one app's aggregator knows: a copy of every session
 // (open and ended), the live counters, the per-user index and the page
@@ -259,11 +278,17 @@ func (a *App) index(s *session.Session) {
 	s.User = a.userNames.list[u.id]
 	sd.all.add(s)
 	u.sessions.add(s)
-	a.agg.AddStart(s.Start)
-	s.EachInterval(func(from, to int64) { a.agg.AddInterval(s.Start, from, to) })
-	if s.Status == session.Ended {
-		a.agg.AddEnd(s.Start, s.ActiveMs())
-	} else {
+	a.agg.addSession(s)
+	switch {
+	case u.agg != nil:
+		u.agg.addSession(s)
+	case u.sessions.Len() > userSessions:
+		u.agg = NewAggregate()
+		for x := range u.sessions.all() {
+			u.agg.addSession(x)
+		}
+	}
+	if s.Status != session.Ended {
 		a.live[s.ID] = s
 		a.idle.push(s.LastSeen, s.ID)
 	}
@@ -279,11 +304,19 @@ func (a *App) transition(rec *event.Record) error {
 		return fmt.Errorf("analytics: session %s: %w", rec.Session, err)
 	}
 	s.LastSeen = rec.Logged
+	ua := a.userNamed(s.User).agg
 	if iv.OK {
 		a.agg.AddInterval(s.Start, iv.From, iv.To)
+		if ua != nil {
+			ua.AddInterval(s.Start, iv.From, iv.To)
+		}
 	}
 	if s.Status == session.Ended {
-		a.agg.AddEnd(s.Start, s.ActiveMs())
+		active := s.ActiveMs()
+		a.agg.AddEnd(s.Start, active)
+		if ua != nil {
+			ua.AddEnd(s.Start, active)
+		}
 		delete(a.live, s.ID)
 		a.ended()
 	}
@@ -314,15 +347,24 @@ func (a *App) addTrack(t track) {
 	i := uint32(a.tracks.Len())
 	u.tracks = append(u.tracks, i)
 	a.tracks.push(t)
+	switch {
+	case u.byTime != nil:
+		u.byTime.add(t, i, &a.tracks)
+	case len(u.tracks) > userTracks:
+		u.byTime = &pageIndex{lean: true}
+		for _, j := range u.tracks {
+			u.byTime.add(a.tracks.at(j), j, &a.tracks)
+		}
+	}
 	switch n := a.tracks.Len(); {
 	case n == smallTracks+1: // the app is no longer small: index it all
 		for j := range uint32(n) {
 			if t, ok := a.tracks.get(j); ok {
-				a.byTime.add(t, j)
+				a.byTime.add(t, j, &a.tracks)
 			}
 		}
 	case n > smallTracks+1:
-		a.byTime.add(t, i)
+		a.byTime.add(t, i, &a.tracks)
 	}
 }
 
@@ -428,10 +470,10 @@ func (a *App) selected(q Query, after *Cursor) iter.Seq[*session.Session] {
 // the buckets the range cuts), for one user by looking at each of that
 // user's selected sessions.
 func (a *App) Starts(q Query) Starts {
-	if q.User == "" && a.sessionData != nil {
+	if agg, list := a.counters(q); agg != nil {
 		if in, ok := q.Range.inner(); ok {
-			if st, ok := a.agg.Starts(in); ok {
-				st.merge(exactStarts(a.edges(q.Range, in), q.Range.Loc))
+			if st, ok := agg.Starts(in); ok {
+				st.merge(exactStarts(edges(list, q.Range, in), q.Range.Loc))
 				return st
 			}
 		}
@@ -439,16 +481,32 @@ func (a *App) Starts(q Query) Starts {
 	return exactStarts(a.selected(q, nil), q.Range.Loc)
 }
 
-// edges yields the sessions of r outside in, its bucket-aligned part: those
-// of the buckets r cuts at either end.
-func (a *App) edges(r, in Range) iter.Seq[*session.Session] {
+// counters returns the counters that answer q and the sessions they
+// count: the app's for every user, a user's own once it has them; nil
+// when q's sessions are to be looked at one by one.
+func (a *App) counters(q Query) (*Aggregate, *sessionList) {
+	if a.sessionData == nil {
+		return nil, nil
+	}
+	if q.User == "" {
+		return a.agg, &a.all
+	}
+	if u := a.userNamed(q.User); u != nil && u.agg != nil {
+		return u.agg, &u.sessions
+	}
+	return nil, nil
+}
+
+// edges yields the sessions of list in r outside in, its bucket-aligned
+// part: those of the buckets r cuts at either end.
+func edges(list *sessionList, r, in Range) iter.Seq[*session.Session] {
 	return func(yield func(*session.Session) bool) {
-		for s := range a.all.from(func(s *session.Session) bool { return s.Start >= r.From }, in.From) {
+		for s := range list.from(func(s *session.Session) bool { return s.Start >= r.From }, in.From) {
 			if !yield(s) {
 				return
 			}
 		}
-		for s := range a.all.from(func(s *session.Session) bool { return s.Start >= in.To }, r.To) {
+		for s := range list.from(func(s *session.Session) bool { return s.Start >= in.To }, r.To) {
 			if !yield(s) {
 				return
 			}
@@ -477,17 +535,17 @@ func exactStarts(list iter.Seq[*session.Session], loc *time.Location) Starts {
 // DailyActive answers the active time per local day of the sessions of q,
 // intervals split at local midnight.
 func (a *App) DailyActive(q Query) []DayCount {
-	if q.User == "" && a.sessionData != nil {
+	if agg, list := a.counters(q); agg != nil {
 		if !q.Range.Bounded() {
 			// All the active time there is, by the bucket it happened in:
 			// 4.5 µs at 1M sessions where StartedActive over every start
 			// bucket takes 35 µs (BenchmarkStarts .../daily).
-			if days, ok := a.agg.DailyActive(q.Range); ok {
+			if days, ok := agg.DailyActive(q.Range); ok {
 				return days
 			}
 		} else if in, ok := q.Range.inner(); ok {
-			if days, ok := a.agg.StartedActive(in); ok {
-				for _, d := range exactDaily(a.edges(q.Range, in), q.Range.Loc) {
+			if days, ok := agg.StartedActive(in); ok {
+				for _, d := range exactDaily(edges(list, q.Range, in), q.Range.Loc) {
 					days = appendDay(days, d)
 				}
 				return days
@@ -553,6 +611,10 @@ func (a *App) rangePages(q Query) *pageSums {
 		return sums
 	}
 	if u := a.userNamed(q.User); u != nil {
+		if u.byTime != nil {
+			u.byTime.sum(&a.tracks, q.Range.From, q.Range.To, sums.add)
+			return sums
+		}
 		for _, i := range u.tracks {
 			if t := a.tracks.at(i); q.Range.Contains(t.at) {
 				sums.add(t.page, PageTotal{Visits: 1, Ms: t.ms})

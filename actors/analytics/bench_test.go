@@ -84,10 +84,16 @@ func BenchmarkStarts(b *testing.B) {
 }
 
 // BenchmarkMemoryPerSession reports the heap held per ended and per open
-// session (after GC) in an App of 1M sessions of 1000 users.
+// session (after GC) in an App of 1M sessions of 1000 users (each under
+// userSessions: no counters of their own), and of 10 users (100k
+// sessions each, with their own counters).
 func BenchmarkMemoryPerSession(b *testing.B) {
-	for _, ended := range []bool{true, false} {
-		b.Run(fmt.Sprintf("ended=%v", ended), func(b *testing.B) {
+	for _, c := range []struct {
+		ended bool
+		users int
+	}{{true, 1000}, {false, 1000}, {true, 10}} {
+		ended, nUsers := c.ended, c.users
+		b.Run(fmt.Sprintf("ended=%v/users=%d", ended, nUsers), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				const n = 1_000_000
 				var before, after runtime.MemStats
@@ -95,17 +101,17 @@ func BenchmarkMemoryPerSession(b *testing.B) {
 				runtime.ReadMemStats(&before)
 				a := NewApp()
 				base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-				users := make([]string, 1000)
+				users := make([]string, nUsers)
 				for u := range users {
 					users[u] = fmt.Sprintf("user%d", u)
 				}
 				for j := 0; j < n; j++ {
 					id := uuid.New()
 					start := base + int64(j)*2000
-					recs := []event.Record{{Kind: event.Start, User: users[j%1000], Session: id, At: start}}
+					recs := []event.Record{{Kind: event.Start, User: users[j%nUsers], Session: id, At: start}}
 					if ended {
-						recs = append(recs, event.Record{Kind: event.Pause, User: users[j%1000], Session: id, At: start + 600_000},
-							event.Record{Kind: event.End, User: users[j%1000], Session: id, At: start + 900_000})
+						recs = append(recs, event.Record{Kind: event.Pause, User: users[j%nUsers], Session: id, At: start + 600_000},
+							event.Record{Kind: event.End, User: users[j%nUsers], Session: id, At: start + 900_000})
 					}
 					for _, rec := range recs {
 						if err := a.Apply(&rec); err != nil {

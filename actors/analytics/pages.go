@@ -27,6 +27,10 @@ import (
 // block's list and the list of blocks, never all the days.
 type pageIndex struct {
 	blocks []pageBlock // ascending by number
+	// lean: a bucket keeps totals only once it has more than leanTracks
+	// tracks (a user's own index: a quiet bucket a range holds whole is
+	// read track by track), about 60 bytes less a bucket with a few.
+	lean bool
 }
 
 type pageBlock struct {
@@ -44,17 +48,35 @@ type pageBucket struct {
 	totals pageTotals
 	tracks []uint32 // positions in App.tracks
 	n      uint8    // bucket of the day, 0..bucketsDay-1
+	// counted: totals are kept (always, but in a lean index).
+	counted bool
 }
 
-// add indexes t, which is track i of App.tracks.
-func (x *pageIndex) add(t track, i uint32) {
+// leanTracks is the most tracks a bucket of a lean index holds without
+// totals.
+const leanTracks = 16
+
+// add indexes t, which is track i of tracks (pushed already).
+func (x *pageIndex) add(t track, i uint32, tracks *trackList) {
 	dn := floorDiv(t.at, dayMs)
 	d := x.day(dn)
 	pt := PageTotal{Visits: 1, Ms: t.ms}
 	d.totals.add(t.page, pt)
 	b := d.bucket(uint8((t.at - dn*dayMs) / BucketMs))
-	b.totals.add(t.page, pt)
 	b.tracks = append(b.tracks, i)
+	switch {
+	case b.counted:
+		b.totals.add(t.page, pt)
+	case !x.lean:
+		b.counted = true
+		b.totals.add(t.page, pt)
+	case len(b.tracks) > leanTracks:
+		b.counted = true
+		for _, j := range b.tracks {
+			tj := tracks.at(j)
+			b.totals.add(tj.page, PageTotal{Visits: 1, Ms: tj.ms})
+		}
+	}
 }
 
 // day returns day number dn, adding it.
@@ -117,7 +139,7 @@ func (x *pageIndex) sum(tracks *trackList, from, to int64, add func(page uint32,
 				bStart := start + int64(b.n)*BucketMs
 				switch {
 				case bStart+BucketMs <= from || bStart >= to:
-				case from <= bStart && bStart+BucketMs <= to:
+				case from <= bStart && bStart+BucketMs <= to && b.counted:
 					b.totals.each(add)
 				default: // the range cuts this bucket
 					for _, i := range b.tracks {

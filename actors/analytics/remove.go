@@ -123,16 +123,16 @@ func (a *App) tracksBefore(cutoff int64, limit int) ([]uint32, bool) {
 }
 
 // removeSessions takes sessions of the app out of its lists, its index of
-// users and its counters, and frees the users left with nothing.
+// users and its counters (the app's and each user's own), and frees the
+// users left with nothing.
 func (a *App) removeSessions(list []*session.Session) Removed {
 	var r Removed
 	if len(list) == 0 {
 		return r
 	}
 	sd := a.sessionData
-	touched := make(map[int64]struct{}) // days whose cells changed
-	dirty := make(map[int64]struct{})   // start buckets that lost an ended session
-	users := make(map[*user]struct{})
+	app := newAggChange()
+	users := make(map[*user]*aggChange)
 	for _, s := range list {
 		delete(sd.sessions, s.ID)
 		if _, live := sd.live[s.ID]; live {
@@ -142,40 +142,70 @@ func (a *App) removeSessions(list []*session.Session) Removed {
 		sd.all.remove(s)
 		u := a.userNamed(s.User)
 		u.sessions.remove(s)
-		users[u] = struct{}{}
-		sd.agg.cell(s.Start).starts--
-		touched[floorDiv(s.Start, dayMs)] = struct{}{}
-		s.EachInterval(func(from, to int64) { sd.agg.removeInterval(s.Start, from, to, touched) })
-		if s.Status == session.Ended {
-			c := sd.agg.cell(s.Start)
-			c.ended--
-			c.endedMs -= s.ActiveMs()
-			dirty[floorDiv(s.Start, BucketMs)] = struct{}{}
+		sd.agg.removeSession(s, app)
+		ch := users[u]
+		if ch == nil {
+			ch = newAggChange()
+			users[u] = ch
+		}
+		if u.agg != nil {
+			u.agg.removeSession(s, ch)
 		}
 		r.Sessions++
 	}
-	for b := range dirty {
-		a.recountEnded(b)
+	sd.agg.settle(&sd.all, app)
+	for u, ch := range users {
+		if u.agg != nil {
+			u.agg.settle(&u.sessions, ch)
+		}
+		a.freeUser(u)
 	}
-	sd.agg.prune(touched)
 	if len(sd.idle.h) > 2*len(sd.live)+64 {
 		sd.idle.rebuild(sd.live)
-	}
-	for u := range users {
-		a.freeUser(u)
 	}
 	return r
 }
 
+// aggChange notes what removals changed in an Aggregate: the days whose
+// cells changed, and the start buckets that lost an ended session.
+type aggChange struct{ touched, dirty map[int64]struct{} }
+
+func newAggChange() *aggChange {
+	return &aggChange{touched: make(map[int64]struct{}), dirty: make(map[int64]struct{})}
+}
+
+// removeSession takes back what addSession counted for s.
+func (a *Aggregate) removeSession(s *session.Session, ch *aggChange) {
+	a.cell(s.Start).starts--
+	ch.touched[floorDiv(s.Start, dayMs)] = struct{}{}
+	s.EachInterval(func(from, to int64) { a.removeInterval(s.Start, from, to, ch.touched) })
+	if s.Status == session.Ended {
+		c := a.cell(s.Start)
+		c.ended--
+		c.endedMs -= s.ActiveMs()
+		ch.dirty[floorDiv(s.Start, BucketMs)] = struct{}{}
+	}
+}
+
+// settle finishes removals from the sessions of list (those left): the
+// shortest and longest of the start buckets that lost an ended session
+// are counted again (a minimum cannot be taken back), and what is left
+// empty is freed.
+func (a *Aggregate) settle(list *sessionList, ch *aggChange) {
+	for b := range ch.dirty {
+		a.recountEnded(list, b)
+	}
+	a.prune(ch.touched)
+}
+
 // recountEnded sets the shortest and longest ended session of start
-// bucket b from the sessions it still has (a minimum cannot be taken
-// back).
-func (a *App) recountEnded(b int64) {
+// bucket b from the sessions of list in it.
+func (a *Aggregate) recountEnded(list *sessionList, b int64) {
 	from := b * BucketMs
-	c := a.agg.cell(from)
+	c := a.cell(from)
 	c.shortest, c.longest = 0, 0
 	n := int64(0)
-	for s := range a.all.from(func(s *session.Session) bool { return s.Start >= from }, from+BucketMs) {
+	for s := range list.from(func(s *session.Session) bool { return s.Start >= from }, from+BucketMs) {
 		if s.Status != session.Ended {
 			continue
 		}
@@ -205,9 +235,13 @@ func (a *App) removeTracks(positions []uint32) int {
 		pt := PageTotal{Visits: 1, Ms: t.ms}
 		a.pages[t.page].Visits--
 		a.pages[t.page].Ms -= t.ms
-		a.users[t.user].pages.sub(t.page, pt)
+		u := a.users[t.user]
+		u.pages.sub(t.page, pt)
 		if indexed {
 			a.byTime.remove(t, i)
+		}
+		if u.byTime != nil {
+			u.byTime.remove(t, i)
 		}
 		users[t.user] = struct{}{}
 		pages[t.page] = struct{}{}
@@ -310,7 +344,9 @@ func (x *pageIndex) remove(t track, i uint32) {
 	bi, found := slices.BinarySearchFunc(d.buckets, n, func(b pageBucket, n uint8) int { return cmp.Compare(b.n, n) })
 	if found {
 		b := &d.buckets[bi]
-		b.totals.sub(t.page, pt)
+		if b.counted {
+			b.totals.sub(t.page, pt)
+		}
 		if p, ok := slices.BinarySearch(b.tracks, i); ok { // positions ascend: tracks are added in order
 			b.tracks = slices.Delete(b.tracks, p, p+1)
 		}

@@ -269,3 +269,85 @@ func TestReadsVersion1(t *testing.T) {
 		t.Fatalf("version 2 settings %+v, %v", read.Apps["a"].Settings(), err)
 	}
 }
+
+// TestUserCountersMatchReference: users past userSessions sessions and
+// userTracks page tracks answer from counters of their own, and those
+// answers are the brute-force reference's in every zone and range, also
+// after removals (an erasure of another user, a sweep), compared with an
+// app given only what is kept.
+func TestUserCountersMatchReference(t *testing.T) {
+	for seed := uint64(1); seed <= 2; seed++ {
+		w := randomWorld(seed, 5000)
+		a := w.app(t)
+		if u := a.userNamed("u1"); u == nil || u.agg == nil {
+			t.Fatalf("u1 has %d sessions and no counters of its own", u.sessions.Len())
+		}
+		for _, q := range queries(t) {
+			name := fmt.Sprintf("seed%d/%s/%q/%d", seed, q.Range.Loc, q.User, q.Range.From)
+			if got, want := a.Starts(q), w.reference(q); !equalStarts(got, want) {
+				t.Fatalf("%s: Starts\n got %+v\nwant %+v", name, summaryOf(got), summaryOf(want))
+			}
+			if got, want := a.DailyActive(q), w.referenceDaily(q); !slices.Equal(got, want) {
+				t.Fatalf("%s: DailyActive\n got %v\nwant %v", name, got, want)
+			}
+		}
+		recs := lifecycleRecords(seed, 12000)
+		full := appOf(t, recs)
+		if u := full.userNamed("u1"); u.byTime == nil {
+			t.Fatalf("u1 has %d page tracks and no index of its own", len(u.tracks))
+		}
+		// Pages of one user over ranges, against a look at every track.
+		for _, q := range queries(t) {
+			want := map[string]PageTotal{}
+			for _, rec := range recs {
+				if rec.Kind == event.PageTrack && (q.User == "" || rec.User == q.User) && q.Range.Contains(rec.At) {
+					pt := want[rec.Page]
+					pt.Visits++
+					pt.Ms += rec.SpentMs
+					want[rec.Page] = pt
+				}
+			}
+			got := full.Pages(q)
+			if len(got) != len(want) {
+				t.Fatalf("%+v: %d pages, want %d", q, len(got), len(want))
+			}
+			for _, p := range got {
+				if want[p.Page] != p.PageTotal {
+					t.Fatalf("%+v: %s %+v, want %+v", q, p.Page, p.PageTotal, want[p.Page])
+				}
+			}
+		}
+		if seed > 1 {
+			continue // the removals once: each builds the app again
+		}
+		t.Run(fmt.Sprint("erase/", seed), func(t *testing.T) {
+			a := appOf(t, recs)
+			a.EraseUser("u2")
+			sameAfterSnapshot(t, a, appOf(t, slices.DeleteFunc(slices.Clone(recs), func(r event.Record) bool { return r.User == "u2" })))
+		})
+		t.Run(fmt.Sprint("expire/", seed), func(t *testing.T) {
+			a := appOf(t, recs)
+			cutoff := a.all.chunks[0][0].Start + 9*dayMs
+			for more := true; more; {
+				_, more = a.Expire(cutoff, ExpireStep)
+			}
+			gone := map[[16]byte]bool{}
+			for s := range full.all.all() {
+				if end, ok := s.End(); ok && end < cutoff {
+					gone[s.ID] = true
+				}
+			}
+			kept := slices.DeleteFunc(slices.Clone(recs), func(rec event.Record) bool {
+				if rec.Kind == event.PageTrack {
+					return rec.At < cutoff
+				}
+				return gone[rec.Session]
+			})
+			want := appOf(t, kept)
+			sameAfterSnapshot(t, a, want)
+			if g, w := a.userNamed("u1"), want.userNamed("u1"); g.agg != nil && w.agg != nil && !sameCounters(g.agg, w.agg) {
+				t.Fatal("u1's own counters differ from those of an app given only what is kept")
+			}
+		})
+	}
+}
