@@ -60,10 +60,6 @@ func (k Kind) String() string {
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k >= Start && k <= ImportTrack }
 
-// Transition reports whether k changes a running session (pause, resume,
-// end, timeout).
-func (k Kind) Transition() bool { return k >= Pause && k <= Timeout }
-
 // Record is one state change. Times are Unix milliseconds.
 type Record struct {
 	Kind    Kind
