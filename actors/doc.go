@@ -31,6 +31,29 @@
 //	res, err := eng.Transition(event.Pause, "shop", "ann", started.ID, pauseMs, false)
 //	st, err := eng.Starts("shop", analytics.Query{Range: analytics.All()})
 //
+// How long a request holds an aggregator (its app's writes queue behind
+// it), on a 2-core VM (BenchmarkLongestReads, BenchmarkUserReads,
+// BenchmarkRetention in package analytics):
+//
+//   - analytics of every user, and of a user past 1,024 sessions (its own
+//     counters), follow the length of the range, not the history: 4–70 µs
+//     over 30 days at 1M sessions, 1.8 ms over three years of busy buckets;
+//     a range that cuts buckets adds their sessions (0.4 ms for two
+//     buckets of 5,000 each);
+//   - a user under 1,024 sessions is looked at session by session: at most
+//     about 40 µs (start-based figures) and 100 µs (active time per day);
+//   - a timeline page holds what it returns (3 ms for the largest, 10,000
+//     sessions), not the history before its cursor (0.8 µs for a page at
+//     the end of 105k sessions);
+//   - page totals follow the app's number of pages (4.5 ms at 10,000);
+//   - an export reads slices of 1,000 sessions or 8,192 page tracks, an
+//     import applies batches of at most 2,000 records, and a retention
+//     step looks at 1,000 sessions and 1,000 tracks (0.6 ms median, p99
+//     3.4–4 ms).
+//
+// Writes that remove much hold it for what they remove: erasing a user
+// costs about 1 µs a session and 0.4 µs a page track of that user.
+//
 // Read-your-writes: a write's message to the aggregator is enqueued before
 // the write is answered, and mailboxes are FIFO, so any read sent after an
 // answer sees the write.
