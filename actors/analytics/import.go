@@ -36,32 +36,35 @@ func (a *App) ImportTrack(rec *event.Record) bool {
 	return true
 }
 
-// countTracks is the number of live tracks with these fields: those of
-// the 15-minute bucket of at when the app is indexed by time, else all.
+// countTracks is the number of live tracks with these fields, looked for
+// in the smallest list that holds them all: the user's tracks, the
+// user's own bucket of time at, or the app's.
 func (a *App) countTracks(user, page string, at, ms int64) int {
-	uid, ok := a.userNames.id(user)
-	if !ok {
+	u := a.userNamed(user)
+	if u == nil {
 		return 0
 	}
 	pid, ok := a.pageNames.id(page)
 	if !ok {
 		return 0
 	}
+	list := u.tracks
+	if u.byTime != nil {
+		list = nil
+		if b := u.byTime.bucketOf(at); b != nil {
+			list = b.tracks
+		}
+	} else if a.tracks.Len() > smallTracks {
+		if b := a.byTime.bucketOf(at); b == nil {
+			list = nil
+		} else if len(b.tracks) < len(list) {
+			list = b.tracks
+		}
+	}
 	n := 0
-	match := func(i uint32) {
-		if t, ok := a.tracks.get(i); ok && t.at == at && t.ms == ms && t.user == uid && t.page == pid {
+	for _, i := range list {
+		if t, ok := a.tracks.get(i); ok && t.at == at && t.ms == ms && t.user == u.id && t.page == pid {
 			n++
-		}
-	}
-	if a.tracks.Len() <= smallTracks {
-		for i := range uint32(a.tracks.Len()) {
-			match(i)
-		}
-		return n
-	}
-	if b := a.byTime.bucketOf(at); b != nil {
-		for _, i := range b.tracks {
-			match(i)
 		}
 	}
 	return n
