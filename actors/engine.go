@@ -212,11 +212,9 @@ func New(cfg Config) *Engine {
 		e.cfg.State = nil // its map of apps would stay, about 34 bytes an app
 	}
 	if cfg.SessionTimeout > 0 {
-		e.done.Add(1)
-		go e.sweepLoop()
+		e.every(cfg.SweepEvery, e.sweepIdle)
 	}
-	e.done.Add(1)
-	go e.retentionLoop()
+	e.every(cfg.RetentionEvery, e.expireAll)
 	return e
 }
 
@@ -250,25 +248,35 @@ func (e *Engine) Close() {
 
 func (e *Engine) nowMs() int64 { return e.cfg.Now().UnixMilli() }
 
-func (e *Engine) sweepLoop() {
-	defer e.done.Done()
-	t := time.NewTicker(e.cfg.SweepEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.stop:
-			return
-		case <-t.C:
-			msg := &sweep{Now: e.nowMs(), TimeoutMs: e.cfg.SessionTimeout.Milliseconds()}
-			e.mu.RLock()
-			for _, ref := range e.apps {
-				// An app made by page tracks alone has no session: a
-				// sweep of the many such apps would only wake workers.
-				if !ref.public {
-					e.root.Send(ref.pid, msg)
-				}
+// every calls fn each period until the engine stops (the idle sweep, the
+// retention sweep).
+func (e *Engine) every(period time.Duration, fn func()) {
+	e.done.Add(1)
+	go func() {
+		defer e.done.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-e.stop:
+				return
+			case <-t.C:
+				fn()
 			}
-			e.mu.RUnlock()
+		}
+	}()
+}
+
+// sweepIdle asks every app with sessions to look for idle ones.
+func (e *Engine) sweepIdle() {
+	msg := &sweep{Now: e.nowMs(), TimeoutMs: e.cfg.SessionTimeout.Milliseconds()}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, ref := range e.apps {
+		// An app made by page tracks alone has no session: a sweep of
+		// the many such apps would only wake workers.
+		if !ref.public {
+			e.root.Send(ref.pid, msg)
 		}
 	}
 }

@@ -210,22 +210,6 @@ func (e *Engine) appendAll(recs []event.Record) error {
 	return nil
 }
 
-// retentionLoop starts a retention round in every app whose retention is
-// set, each RetentionEvery.
-func (e *Engine) retentionLoop() {
-	defer e.done.Done()
-	t := time.NewTicker(e.cfg.RetentionEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.stop:
-			return
-		case <-t.C:
-			e.expireAll()
-		}
-	}
-}
-
 // expireAll asks every app with a retention for a round of the sweep.
 func (e *Engine) expireAll() {
 	now := e.nowMs()

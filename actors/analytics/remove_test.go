@@ -124,6 +124,25 @@ func TestEraseUserMatchesRebuild(t *testing.T) {
 	}
 }
 
+// keptAfter returns the records of recs (which made full) that a sweep at
+// cutoff keeps, and how many sessions it removes: those ended before
+// cutoff go with all their records, page tracks before it go.
+func keptAfter(full *App, recs []event.Record, cutoff int64) ([]event.Record, int) {
+	gone := map[[16]byte]bool{}
+	for s := range full.all.all() {
+		if end, ok := s.End(); ok && end < cutoff {
+			gone[s.ID] = true
+		}
+	}
+	kept := slices.DeleteFunc(slices.Clone(recs), func(rec event.Record) bool {
+		if rec.Kind == event.PageTrack {
+			return rec.At < cutoff
+		}
+		return gone[rec.Session]
+	})
+	return kept, len(gone)
+}
+
 // TestExpireMatchesRebuild: the retention sweep, in small steps, leaves
 // what an app given only the kept records holds: the sessions not ended
 // before the cutoff (open ones always) and the tracks from it on.
@@ -146,21 +165,10 @@ func TestExpireMatchesRebuild(t *testing.T) {
 						t.Fatal("the sweep does not finish")
 					}
 				}
-				gone := map[[16]byte]bool{}
-				for s := range full.all.all() {
-					if end, ok := s.End(); ok && end < cutoff {
-						gone[s.ID] = true
-					}
-				}
-				kept := slices.DeleteFunc(slices.Clone(recs), func(rec event.Record) bool {
-					if rec.Kind == event.PageTrack {
-						return rec.At < cutoff
-					}
-					return gone[rec.Session]
-				})
+				kept, gone := keptAfter(full, recs, cutoff)
 				want := appOf(t, kept)
-				if total.Sessions != len(gone) || total.PageTracks != full.PageTracks()-want.PageTracks() {
-					t.Fatalf("removed %+v in %d steps; want %d sessions and %d tracks", total, steps, len(gone), full.PageTracks()-want.PageTracks())
+				if total.Sessions != gone || total.PageTracks != full.PageTracks()-want.PageTracks() {
+					t.Fatalf("removed %+v in %d steps; want %d sessions and %d tracks", total, steps, gone, full.PageTracks()-want.PageTracks())
 				}
 				sameAfterSnapshot(t, a, want)
 				if r, more := a.Expire(cutoff, 1000); !r.Empty() || more {
@@ -331,18 +339,7 @@ func TestUserCountersMatchReference(t *testing.T) {
 			for more := true; more; {
 				_, more = a.Expire(cutoff, ExpireStep)
 			}
-			gone := map[[16]byte]bool{}
-			for s := range full.all.all() {
-				if end, ok := s.End(); ok && end < cutoff {
-					gone[s.ID] = true
-				}
-			}
-			kept := slices.DeleteFunc(slices.Clone(recs), func(rec event.Record) bool {
-				if rec.Kind == event.PageTrack {
-					return rec.At < cutoff
-				}
-				return gone[rec.Session]
-			})
+			kept, _ := keptAfter(full, recs, cutoff)
 			want := appOf(t, kept)
 			sameAfterSnapshot(t, a, want)
 			if g, w := a.userNamed("u1"), want.userNamed("u1"); g.agg != nil && w.agg != nil && !sameCounters(g.agg, w.agg) {
