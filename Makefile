@@ -32,8 +32,8 @@ BROWSER_CHECK = if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 
 	  echo "browser tests SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM); .ci/run installs it"; fi
 
 # A short pass of the parsers' fuzz targets (their seed corpora also run in
-# every `go test`): request bodies, times, tokens, log records, snapshots.
-SHORT_FUZZ := ./http:FuzzScanObject ./http:FuzzDecodeBody ./http/isotime:FuzzParse ./http/auth:FuzzVerify \
+# every `go test`): request bodies, import lines, times, tokens, log records, snapshots.
+SHORT_FUZZ := ./http:FuzzScanObject ./http:FuzzDecodeBody ./http:FuzzImportLine ./http/isotime:FuzzParse ./http/auth:FuzzVerify \
 	./actors/event:FuzzDecode ./actors/analytics:FuzzReadState ./snapshot/wal:FuzzOpen ./snapshot:FuzzLoad
 
 # Counted in executions, not seconds: with a duration, Go 1.26's coordinator can
