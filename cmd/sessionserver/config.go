@@ -222,6 +222,7 @@ const serveUsage = `Usage:
   sessionserver token -sub USER [flags]   print a token signed with the server's secret
   sessionserver dashboard [-app APP]      print the dashboard's URL with a short-lived admin token
   sessionserver export -app APP           write an app's export (NDJSON or CSV) from a stopped server's data folder
+  sessionserver import -target URL FILE   stream an export into a running server (- for stdin)
   sessionserver verify [-data-dir DIR]    check a data folder, changing nothing (beside a running server too)
   sessionserver repair [-data-dir DIR]    cut a damaged log at its first bad record (server stopped)
   sessionserver help [command]            this help, or a command's

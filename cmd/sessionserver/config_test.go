@@ -47,6 +47,7 @@ var fieldCases = []struct {
 	{"fsync", "SESSION_FSYNC", "always", "no", func(c *Config) { c.Fsync = FsyncAlways }},
 	{"snapshot-interval", "SESSION_SNAPSHOT_INTERVAL", "0", "1h", func(c *Config) { c.SnapshotInterval = 0 }},
 	{"session-timeout", "SESSION_TIMEOUT", "90m", "0s", func(c *Config) { c.SessionTimeout = 90 * time.Minute }},
+	{"retention", "SESSION_RETENTION", "90d", "30s", func(c *Config) { c.Retention = 90 * 24 * time.Hour }},
 	{"public-endpoints", "SESSION_PUBLIC_ENDPOINTS", "false", "1", func(c *Config) { c.PublicEndpoints = false }},
 	{"cors-origins", "SESSION_CORS_ORIGINS", " https://a.example, ,HTTP://B.example:8080/ ", "*", func(c *Config) {
 		c.CORSOrigins = []string{"https://a.example", "http://b.example:8080"}

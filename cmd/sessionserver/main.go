@@ -284,7 +284,8 @@ func servedRoutes() []string {
 		"/api/sessions/summary", "/api/sessions/public-summary",
 		"/api/sessions/timeline", "/api/sessions/public-timeline",
 		"/api/sessions/daily-time-spent", "/api/sessions/time-by-page", "/api/sessions/session-timeline-detail",
-		"/api/pages/track", "/api/pages/stats", "/api/apps", "/api/export", "/api/import",
+		"/api/pages/track", "/api/pages/stats", "/api/apps", "/api/apps/settings", "/api/apps/delete",
+		"/api/users/delete", "/api/export", "/api/import",
 	}
 }
 
