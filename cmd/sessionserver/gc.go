@@ -3,14 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // gcPercent is the garbage collector's target when GOGC is not set. At
@@ -20,75 +17,24 @@ import (
 // -t2 -c64 on page tracks gave p99 64 ms and max 127 ms at GOGC=100,
 // 8.3 ms and 20.6 ms at 400, for the same throughput (32.6-33.6k req/s;
 // -fsync no, same machine, one run each).
-//
-// That headroom, four times the live heap, is what a small heap needs and
-// a large one cannot afford: at 1.3M sessions the process held 3.6 GB
-// resident for 0.8 GB of live heap, and a container limit counts the
-// resident memory. So, unless GOMEMLIMIT is set, the soft memory limit
-// follows the live heap (followHeap): twice the live heap less a tenth
-// (the runtime's own memory and what the scavenger has yet to return sit
-// on top of the heap), and never under the live heap plus gcFloor, so
-// that a small heap keeps its headroom; the collector then runs, and the
-// scavenger returns memory, as the process nears it.
-const (
-	gcPercent = 400
-	gcFloor   = 256 << 20
-)
-
-// memoryLimitFor is the soft limit for a live heap of live bytes, at most
-// ceiling (the process's share of the machine).
-func memoryLimitFor(live, ceiling int64) int64 {
-	return min(max(live*19/10, live+gcFloor), ceiling)
-}
-
-// followHeap sets the soft memory limit from the live heap (read every
-// second) until ctx ends.
-func followHeap(ctx context.Context, ceiling int64, logger *slog.Logger) {
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	current := int64(0)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
-			return
-		}
-		// In steps of a twentieth, so that a heap of one size does not
-		// set it every second.
-		want := memoryLimitFor(int64(sample[0].Value.Uint64()), ceiling)
-		if d := want - current; d > want/20 || -d > want/20 {
-			debug.SetMemoryLimit(want)
-			logger.Debug("memory limit follows the live heap", "live_bytes", sample[0].Value.Uint64(), "limit", want)
-			current = want
-		}
-	}
-}
+const gcPercent = 400
 
 // tuneGC sets the collector's defaults for a server that keeps its state
 // in memory, unless GOGC or GOMEMLIMIT say otherwise: a target of
 // gcPercent, and a soft limit of half the memory the process may use
 // (the machine's, or its cgroup's if lower), so that a large heap is
 // collected more often rather than growing to five times its live size.
-// It returns that limit when followHeap is to lower it to what the live
-// heap needs (0: GOMEMLIMIT is set, or the memory is unknown).
-func tuneGC(lookup func(string) (string, bool), logger *slog.Logger) (ceiling int64) {
+func tuneGC(lookup func(string) (string, bool), logger *slog.Logger) {
 	if _, set := lookup("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
 	}
 	if _, set := lookup("GOMEMLIMIT"); set {
-		return 0
+		return
 	}
 	if total := memoryAvailable(); total > 0 {
 		debug.SetMemoryLimit(total / 2)
 		logger.Debug("garbage collector tuned", "gogc", gcPercent, "memory_limit", total/2)
-		return total / 2
 	}
-	return 0
 }
 
 // memoryAvailable is the memory the process may use: MemTotal, or the

@@ -66,20 +66,13 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 		return 2
 	}
 	logger := newLogger(cfg, stderr)
-	ceiling := tuneGC(lookup, logger)
+	tuneGC(lookup, logger)
 	if _, set := lookup("GOMAXPROCS"); !set && cfg.Fsync == FsyncAlways {
 		atLeastTwoProcs(logger)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	recovered := func() {
-		if ceiling > 0 {
-			// After the recovery, which grows the heap from nothing in
-			// seconds: a limit trailing it would only slow the start.
-			go followHeap(ctx, ceiling, logger)
-		}
-	}
-	if err := serve(ctx, cfg, logger, nil, recovered); err != nil {
+	if err := serve(ctx, cfg, logger, nil); err != nil {
 		logger.Error("sessionserver stopped", "err", err)
 		return 1
 	}
@@ -162,7 +155,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // serve runs the server until ctx is done. ready, when not nil, receives
 // the bound address once the listener is open (health answers 503 until
 // the state is recovered).
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr, recovered func()) error {
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr) error {
 	verifier, err := cfg.Verifier()
 	if err != nil {
 		return err
@@ -244,9 +237,6 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- ne
 	srv.SetReadiness(dd.Health)
 	srv.Ready(eng)
 	dd.Run()
-	if recovered != nil {
-		recovered()
-	}
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
