@@ -18,6 +18,9 @@ type sessionState struct {
 	appPID *actor.PID
 	gate   *appGate
 	eng    *Engine
+	// gone: an erasure or a deletion removed the session; the actor
+	// answers 404 until it stops.
+	gone bool
 }
 
 type sessionActor struct {
@@ -48,22 +51,25 @@ func (a *sessionActor) Receive(ctx actor.Context) {
 			a.idle(ctx, m)
 		}
 	case *erasedCmd:
-		// An erasure or a deletion removed the session: it is gone.
-		if a.st != nil && a.st.s.Status != session.Ended {
+		// An erasure or a deletion removed the session: it answers 404
+		// for the grace period, then stops (as an ended one does: a
+		// request reaching a stopping actor would wait for its timeout).
+		if a.st == nil || a.st.gone {
+			return
+		}
+		if a.st.s.Status != session.Ended {
 			a.eng.count(a.st.s.Status, -1)
-			a.st.s.Status = session.Ended
 		}
-		if a.st != nil {
-			a.eng.erased.Delete(a.st.s.ID)
-		}
-		ctx.Poison(ctx.Self())
+		a.st.gone = true
+		a.eng.erased.Delete(a.st.s.ID)
+		a.eng.retire(ctx.Self())
 	}
 }
 
 func (a *sessionActor) transition(ctx actor.Context, m *transitionCmd) *transitionReply {
 	st := a.st
 	s := st.s
-	if m.App != st.app || m.User != s.User {
+	if st.gone || m.App != st.app || m.User != s.User {
 		return &transitionReply{Outcome: OutcomeNotFound}
 	}
 	at := m.At
@@ -101,7 +107,7 @@ func failure(err error) *transitionReply {
 func (a *sessionActor) idle(ctx actor.Context, m *idleCheck) {
 	st := a.st
 	s := st.s
-	if s.Status == session.Ended || m.Now-s.LastSeen < m.TimeoutMs {
+	if st.gone || s.Status == session.Ended || m.Now-s.LastSeen < m.TimeoutMs {
 		return
 	}
 	rec := &applied{Rec: event.Record{Kind: event.Timeout, App: st.app, User: s.User, Session: s.ID, At: s.LastEvent(), Logged: m.Now}}
