@@ -177,11 +177,11 @@ func (e *Engine) Import(app string, sessions []*session.Session, tracks []Import
 	recs := make([]event.Record, 0, len(sessions)+len(tracks))
 	for _, s := range sessions {
 		recs = append(recs, event.Record{Kind: event.ImportSession, App: app, User: s.User, Session: s.ID,
-			At: s.Start, Marks: s.Marks, Status: uint8(s.Status), TimedOut: s.TimedOut, Logged: now})
+			At: s.Start, Extra: &event.Extra{Marks: s.Marks, Status: uint8(s.Status), TimedOut: s.TimedOut}, Logged: now})
 	}
 	for _, t := range tracks {
 		recs = append(recs, event.Record{Kind: event.ImportTrack, App: app, User: t.User, Page: t.Page,
-			At: t.At, SpentMs: t.SpentMs, Ordinal: t.Ordinal, Logged: now})
+			At: t.At, SpentMs: t.SpentMs, Extra: &event.Extra{Ordinal: t.Ordinal}, Logged: now})
 	}
 	ref, _ := e.writeTo(func() (appRef, error) { return e.authedApp(app), nil })
 	if err := e.appendAll(recs); err != nil {

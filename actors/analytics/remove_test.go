@@ -218,7 +218,8 @@ func TestEraseEverythingFreesMemory(t *testing.T) {
 func TestImport(t *testing.T) {
 	a := appOf(t, lifecycleRecords(2, 100))
 	s := a.all.chunks[0][0]
-	dup := event.Record{Kind: event.ImportSession, App: "a", User: s.User, Session: s.ID, At: s.Start, Marks: s.Marks, Status: uint8(s.Status), TimedOut: s.TimedOut}
+	dup := event.Record{Kind: event.ImportSession, App: "a", User: s.User, Session: s.ID, At: s.Start,
+		Extra: &event.Extra{Marks: s.Marks, Status: uint8(s.Status), TimedOut: s.TimedOut}}
 	if got, err := a.ImportSession(&dup); got != nil || err != nil {
 		t.Fatalf("a session already there was imported: %v %v", got, err)
 	}
@@ -231,13 +232,13 @@ func TestImport(t *testing.T) {
 	}
 	bad := fresh
 	bad.Session[13] = 0xee
-	bad.Marks, bad.Status = []int64{s.Start - 1}, uint8(session.Paused)
+	bad.Extra = &event.Extra{Marks: []int64{s.Start - 1}, Status: uint8(session.Paused)}
 	if _, err := a.ImportSession(&bad); err == nil {
 		t.Fatal("a session with its events out of order was imported")
 	}
-	tr := event.Record{Kind: event.ImportTrack, App: "a", User: "imp", Page: "/i", SpentMs: 3, At: 777, Ordinal: 1}
+	tr := event.Record{Kind: event.ImportTrack, App: "a", User: "imp", Page: "/i", SpentMs: 3, At: 777, Extra: &event.Extra{Ordinal: 1}}
 	two := tr
-	two.Ordinal = 2
+	two.Extra = &event.Extra{Ordinal: 2}
 	for round, want := range []int{2, 2} {
 		a.ImportTrack(&tr)
 		a.ImportTrack(&two)

@@ -20,6 +20,9 @@ type Settings struct {
 
 // SettingsOf returns the settings a Settings record sets.
 func SettingsOf(rec *event.Record) Settings {
+	if rec.Extra == nil {
+		return Settings{}
+	}
 	st := Settings{Public: rec.Public}
 	if rec.RetentionMs != event.RetentionInherit {
 		st.Retention, st.RetentionSet = time.Duration(rec.RetentionMs)*time.Millisecond, true
@@ -29,7 +32,7 @@ func SettingsOf(rec *event.Record) Settings {
 
 // Record fills the fields of a Settings record for st.
 func (st Settings) Record(rec *event.Record) {
-	rec.RetentionMs, rec.Public = event.RetentionInherit, st.Public
+	rec.Extra = &event.Extra{RetentionMs: event.RetentionInherit, Public: st.Public}
 	if st.RetentionSet {
 		rec.RetentionMs = st.Retention.Milliseconds()
 	}

@@ -47,27 +47,31 @@ func AppendBinary(dst []byte, rec *Record) []byte {
 	dst = append(dst, byte(rec.Kind))
 	dst = appendString(dst, rec.App)
 	dst = appendString(dst, rec.User)
+	x := rec.Extra
+	if x == nil {
+		x = &Extra{}
+	}
 	switch rec.Kind {
 	case PageTrack, ImportTrack:
 		dst = appendString(dst, rec.Page)
 		dst = binary.AppendUvarint(dst, uint64(rec.SpentMs))
 		if rec.Kind == ImportTrack {
-			dst = binary.AppendUvarint(dst, uint64(rec.Ordinal))
+			dst = binary.AppendUvarint(dst, uint64(x.Ordinal))
 		}
 	case Settings:
-		dst = binary.AppendVarint(dst, rec.RetentionMs)
-		dst = append(dst, byte(rec.Public))
+		dst = binary.AppendVarint(dst, x.RetentionMs)
+		dst = append(dst, byte(x.Public))
 	case EraseUser, DeleteApp:
 	case ImportSession:
 		dst = append(dst, rec.Session[:]...)
-		flags := rec.Status << 1
-		if rec.TimedOut {
+		flags := x.Status << 1
+		if x.TimedOut {
 			flags |= 1
 		}
 		dst = append(dst, flags)
-		dst = binary.AppendUvarint(dst, uint64(len(rec.Marks)))
+		dst = binary.AppendUvarint(dst, uint64(len(x.Marks)))
 		prev := rec.At
-		for _, m := range rec.Marks {
+		for _, m := range x.Marks {
 			dst = binary.AppendVarint(dst, m-prev)
 			prev = m
 		}
@@ -93,6 +97,9 @@ func Decode(b []byte) (Record, error) {
 	}
 	rec.App = d.string(MaxApp)
 	rec.User = d.string(MaxUser)
+	if rec.Kind == Settings || rec.Kind == ImportSession || rec.Kind == ImportTrack {
+		rec.Extra = &Extra{}
+	}
 	switch rec.Kind {
 	case PageTrack, ImportTrack:
 		rec.Page = d.string(MaxPage)
@@ -133,10 +140,12 @@ func Decode(b []byte) (Record, error) {
 	}
 	rec.At = d.varint()
 	rec.Logged = d.varint()
-	prev := rec.At
-	for i, delta := range rec.Marks {
-		prev += delta
-		rec.Marks[i] = prev
+	if rec.Kind == ImportSession {
+		prev := rec.At
+		for i, delta := range rec.Marks {
+			prev += delta
+			rec.Marks[i] = prev
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")

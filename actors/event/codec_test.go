@@ -19,13 +19,13 @@ func sampleRecords() []Record {
 		{Kind: Timeout, App: "shop", User: "ann", Session: id, At: 7, Logged: 8},
 		{Kind: PageTrack, App: "shop", User: "ann", Page: "/dash", SpentMs: 12500, At: 9, Logged: 10},
 		{Kind: PageTrack, App: "shop", User: "ann", Page: "/" + strings.Repeat("p", MaxPage-1), SpentMs: MaxSpentMs, At: 9, Logged: 10},
-		{Kind: Settings, App: "shop", RetentionMs: 90 * 86_400_000, Public: PublicOff, At: 11, Logged: 11},
-		{Kind: Settings, App: "shop", RetentionMs: RetentionInherit, Public: PublicInherit, At: 11, Logged: 11},
+		{Kind: Settings, App: "shop", Extra: &Extra{RetentionMs: 90 * 86_400_000, Public: PublicOff}, At: 11, Logged: 11},
+		{Kind: Settings, App: "shop", Extra: &Extra{RetentionMs: RetentionInherit, Public: PublicInherit}, At: 11, Logged: 11},
 		{Kind: EraseUser, App: "shop", User: "ann", At: 12, Logged: 12},
 		{Kind: DeleteApp, App: "shop", At: 13, Logged: 13},
-		{Kind: ImportSession, App: "shop", User: "ann", Session: id, At: 1000, Marks: []int64{1500, 1500, 9000}, Status: 3, TimedOut: true, Logged: 20},
-		{Kind: ImportSession, App: "shop", User: "bob", Session: id, At: -1000, Marks: []int64{}, Status: 1, Logged: 20},
-		{Kind: ImportTrack, App: "shop", User: "ann", Page: "/a", SpentMs: 5, Ordinal: 2, At: 9, Logged: 10},
+		{Kind: ImportSession, App: "shop", User: "ann", Session: id, At: 1000, Extra: &Extra{Marks: []int64{1500, 1500, 9000}, Status: 3, TimedOut: true}, Logged: 20},
+		{Kind: ImportSession, App: "shop", User: "bob", Session: id, At: -1000, Extra: &Extra{Marks: []int64{}, Status: 1}, Logged: 20},
+		{Kind: ImportTrack, App: "shop", User: "ann", Page: "/a", SpentMs: 5, Extra: &Extra{Ordinal: 2}, At: 9, Logged: 10},
 	}
 }
 
@@ -59,8 +59,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"huge length", []byte{byte(Start), 0xff, 0xff, 0xff, 0xff, 0x0f}},
 		{"spent out of range", AppendBinary(nil, &over)},
 		{"ordinal zero", AppendBinary(nil, &Record{Kind: ImportTrack, App: "a", User: "b", Page: "/"})},
-		{"retention below inherit", AppendBinary(nil, &Record{Kind: Settings, App: "a", RetentionMs: -2})},
-		{"public out of range", AppendBinary(nil, &Record{Kind: Settings, App: "a", Public: 3})},
+		{"retention below inherit", AppendBinary(nil, &Record{Kind: Settings, App: "a", Extra: &Extra{RetentionMs: -2}})},
+		{"public out of range", AppendBinary(nil, &Record{Kind: Settings, App: "a", Extra: &Extra{Public: 3}})},
 		{"marks beyond the record", append([]byte{byte(ImportSession), 1, 'a', 1, 'b'}, append(make([]byte, 16), 2, 0xff, 0xff, 0x03)...)},
 	}
 	for _, tt := range tests {

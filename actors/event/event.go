@@ -71,6 +71,13 @@ type Record struct {
 	Page    string    // page tracks only
 	SpentMs int64     // page tracks only: time spent, in milliseconds
 
+	// Extra holds the fields of the rarer kinds (settings, imports), so
+	// that the records of the hot paths stay small; nil for the others.
+	*Extra
+}
+
+// Extra is the part of a Record only settings and imports have.
+type Extra struct {
 	// Settings: the app's retention in ms (RetentionInherit: the
 	// server's -retention; 0 keeps everything) and whether its public
 	// endpoints answer (PublicInherit: the server's -public-endpoints).

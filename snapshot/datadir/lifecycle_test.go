@@ -33,7 +33,7 @@ func TestSnapshotLeavesOutExpired(t *testing.T) {
 			event.Record{Kind: event.PageTrack, App: app, User: "bob", Page: "/new", At: ms - 1000, SpentMs: 5},
 		)
 	}
-	recs = append(recs, event.Record{Kind: event.Settings, App: "keep", RetentionMs: 0, Public: event.PublicInherit})
+	recs = append(recs, event.Record{Kind: event.Settings, App: "keep", Extra: &event.Extra{RetentionMs: 0, Public: event.PublicInherit}})
 	appendAll(t, d, recs)
 	if _, err := d.Checkpoint(); err != nil {
 		t.Fatal(err)
