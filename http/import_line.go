@@ -99,7 +99,7 @@ func scanLine(raw []byte, l *importLine) error {
 	if s.pos >= len(raw) || raw[s.pos] != '{' {
 		return s.fail("expected an object")
 	}
-	if err := s.fields(func(key, val []byte) {
+	if err := s.members(1, func(key, val []byte) {
 		if f := l.field(jsonKey(key)); f != nil {
 			*f = val
 		}
@@ -135,55 +135,12 @@ func (l *importLine) scanEvents() bool {
 		}
 		l.Events = append(l.Events, importEvent{})
 		e := &l.Events[len(l.Events)-1]
-		if s.fields(func(key, val []byte) {
+		if s.members(1, func(key, val []byte) {
 			if f := e.field(jsonKey(key)); f != nil {
 				*f = val
 			}
 		}) != nil {
 			return false
-		}
-	}
-}
-
-// fields reads the object at s.pos, calling set with each key (the raw
-// inside of its quotes) and value.
-func (s *scanner) fields(set func(key, val []byte)) error {
-	s.pos++ // '{'
-	s.ws()
-	if s.pos < len(s.b) && s.b[s.pos] == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		s.ws()
-		keyStart := s.pos
-		if err := s.string(); err != nil {
-			return err
-		}
-		key := s.b[keyStart+1 : s.pos-1]
-		s.ws()
-		if s.pos >= len(s.b) || s.b[s.pos] != ':' {
-			return s.fail("expected ':'")
-		}
-		s.pos++
-		s.ws()
-		valStart := s.pos
-		if err := s.value(1); err != nil {
-			return err
-		}
-		set(key, s.b[valStart:s.pos])
-		s.ws()
-		if s.pos >= len(s.b) {
-			return s.fail("unterminated object")
-		}
-		switch s.b[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.fail("expected ',' or '}'")
 		}
 	}
 }

@@ -62,6 +62,16 @@ func (s *scanner) object(b *body, depth int) error {
 	if depth > maxDepth {
 		return s.fail("nested too deep")
 	}
+	return s.members(depth, func(key, val []byte) {
+		if b != nil {
+			b.set(key, val)
+		}
+	})
+}
+
+// members reads the object at s.pos, at nesting depth, calling set with
+// each key (the raw inside of its quotes) and value.
+func (s *scanner) members(depth int, set func(key, val []byte)) error {
 	s.pos++ // '{'
 	s.ws()
 	if s.pos < len(s.b) && s.b[s.pos] == '}' {
@@ -85,9 +95,7 @@ func (s *scanner) object(b *body, depth int) error {
 		if err := s.value(depth); err != nil {
 			return err
 		}
-		if b != nil {
-			b.set(key, s.b[valStart:s.pos])
-		}
+		set(key, s.b[valStart:s.pos])
 		s.ws()
 		if s.pos >= len(s.b) {
 			return s.fail("unterminated object")
