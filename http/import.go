@@ -72,9 +72,9 @@ const (
 // ErrImport: an import stopped at a line it could not take.
 var ErrImport = errors.New("http: import stopped")
 
-// importAnswer is the data of an import's answer, and of its error
+// ImportAnswer is the data of an import's answer (POST /api/import), and of its error
 // answer: what is durable.
-type importAnswer struct {
+type ImportAnswer struct {
 	App               string `json:"app"`
 	Sessions          int    `json:"sessions"`
 	SessionsSkipped   int    `json:"sessions_skipped"`
@@ -92,7 +92,7 @@ type importAnswer struct {
 // importFailure is an import's error answer, with its data.
 type importFailure struct {
 	err  error
-	data *importAnswer
+	data *ImportAnswer
 }
 
 func (f *importFailure) Error() string   { return f.err.Error() }
@@ -199,7 +199,7 @@ type importer struct {
 	cur   *recordBatch // being filled
 	sent  *recordBatch // in the engine, or nil
 	spare *recordBatch
-	res   importAnswer
+	res   ImportAnswer
 	read  [2]int // session and page_track lines read
 	ended bool
 	// seen counts the page tracks read by a 64-bit hash of (user, page,
@@ -257,7 +257,7 @@ func (im *importer) header(lr *lineReader) (string, error) {
 }
 
 // run imports every line after the header.
-func (im *importer) run(lr *lineReader) (*importAnswer, error) {
+func (im *importer) run(lr *lineReader) (*ImportAnswer, error) {
 	for {
 		raw, err := lr.nonBlank()
 		if errors.Is(err, io.EOF) {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	sshttp "github.com/sessionserver/sessionserver/http"
 )
 
 const importUsage = `Usage:
@@ -44,18 +46,6 @@ type importRequest struct {
 	target string // the server's URL
 	app    string
 	file   string
-}
-
-// importAnswer is the data of POST /api/import's answers.
-type importAnswer struct {
-	App               string `json:"app"`
-	Sessions          int    `json:"sessions"`
-	SessionsSkipped   int    `json:"sessions_skipped"`
-	PageTracks        int    `json:"page_tracks"`
-	PageTracksSkipped int    `json:"page_tracks_skipped"`
-	Lines             int    `json:"lines"`
-	Complete          bool   `json:"complete"`
-	Line              int    `json:"line"`
 }
 
 // runImport implements `sessionserver import`.
@@ -146,7 +136,7 @@ func openImport(name string, stdin io.Reader) (io.ReadCloser, int64, error) {
 
 // postImport streams body to the server and reads its answer: the message
 // and data of a success, or an error with the server's message.
-func postImport(r importRequest, body io.Reader, size int64) (string, *importAnswer, error) {
+func postImport(r importRequest, body io.Reader, size int64) (string, *sshttp.ImportAnswer, error) {
 	u := r.target + "/api/import"
 	if r.app != "" {
 		u += "?app=" + url.QueryEscape(r.app)
@@ -173,10 +163,10 @@ func postImport(r importRequest, body io.Reader, size int64) (string, *importAns
 		return "", nil, err
 	}
 	var env struct {
-		Status  string        `json:"status"`
-		Message string        `json:"message"`
-		Details string        `json:"details"`
-		Data    *importAnswer `json:"data"`
+		Status  string               `json:"status"`
+		Message string               `json:"message"`
+		Details string               `json:"details"`
+		Data    *sshttp.ImportAnswer `json:"data"`
 	}
 	if json.Unmarshal(raw, &env) != nil || env.Message == "" {
 		return "", nil, fmt.Errorf("%s answered %s: %.200s", r.target, resp.Status, raw)
