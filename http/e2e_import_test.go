@@ -27,9 +27,15 @@ func (ts *testServer) importNDJSON(tb testing.TB, token, query string, body io.R
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return ts.reply(tb, req)
+}
+
+// reply sends req and reads its answer, failing the test if it gets none.
+func (ts *testServer) reply(tb testing.TB, req *http.Request) *reply {
+	tb.Helper()
 	resp, err := ts.client.Do(req)
 	if err != nil {
-		tb.Fatalf("POST /api/import: %v", err)
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	r := &reply{Code: resp.StatusCode, Header: resp.Header}
@@ -550,17 +556,7 @@ func (ts *testServer) chunkedPost(tb testing.TB, path, body string) *reply {
 		tb.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+ts.admin(tb))
-	resp, err := ts.client.Do(req)
-	if err != nil {
-		tb.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	r := &reply{Code: resp.StatusCode, Header: resp.Header}
-	if r.Raw, err = io.ReadAll(resp.Body); err != nil {
-		tb.Fatal(err)
-	}
-	r.Body, _ = canonical(tb, r.Raw).(obj)
-	return r
+	return ts.reply(tb, req)
 }
 
 // endlessChunks sends a chunked body that never ends to path: the server

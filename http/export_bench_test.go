@@ -38,13 +38,7 @@ func BenchmarkE2EExport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	url := "http://" + ln.Addr().String() + "/api/export"
+	url := serveLoopback(b, srv) + "/api/export"
 	var bytes int64
 	b.ResetTimer()
 	for range b.N {
@@ -68,4 +62,17 @@ func BenchmarkE2EExport(b *testing.B) {
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(sessions+tracks)*float64(b.N)/secs, "records/s")
 	b.ReportMetric(float64(bytes)/float64(b.N)/float64(sessions+tracks), "B/record")
+}
+
+// serveLoopback serves srv on a free loopback port until the benchmark
+// ends and returns its base URL.
+func serveLoopback(b *testing.B, srv *Server) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String()
 }

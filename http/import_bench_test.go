@@ -2,10 +2,8 @@ package http
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -92,13 +90,7 @@ func benchImport(b *testing.B, sessions, tracks int, every time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	url := "http://" + ln.Addr().String() + "/api/import?app="
+	url := serveLoopback(b, srv) + "/api/import?app="
 	// post imports the file into app and checks the answer's counts.
 	post := func(app, counts string) {
 		f, err := os.Open(path)
