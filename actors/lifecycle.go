@@ -24,28 +24,40 @@ type Erased struct {
 	Sessions, PageTracks int
 }
 
+// logRemoval logs rec, an erasure or a deletion of rec.App, with the
+// app's gate held alone, and returns the app with the gate still held
+// (the caller releases it once the aggregator has taken the change); ok
+// is false, and nothing logged, when the engine has no such app.
+func (e *Engine) logRemoval(rec *event.Record) (ref appRef, ok bool, err error) {
+	e.mu.RLock()
+	ref, ok = e.apps[rec.App]
+	e.mu.RUnlock()
+	if !ok {
+		return appRef{}, false, nil
+	}
+	ref.gate.mu.Lock()
+	if ref.gate.deleted {
+		ref.gate.mu.Unlock()
+		return appRef{}, false, nil
+	}
+	rec.Logged = e.nowMs()
+	rec.At = rec.Logged
+	if err := e.journal.Append(rec); err != nil {
+		ref.gate.mu.Unlock()
+		return appRef{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return ref, true, nil
+}
+
 // EraseUser removes every session of user in app, open ones included,
 // and every page track: one record in the log, so that a replay erases
 // the same. Each open session's actor stops; its later requests get 404.
 func (e *Engine) EraseUser(app, user string) (Erased, error) {
-	e.mu.RLock()
-	ref, ok := e.apps[app]
-	e.mu.RUnlock()
+	ref, ok, err := e.logRemoval(&event.Record{Kind: event.EraseUser, App: app, User: user})
 	if !ok {
-		return Erased{}, nil // nothing of the user anywhere
+		return Erased{}, err // with no app, nothing of the user anywhere
 	}
 	g := ref.gate
-	g.mu.Lock()
-	if g.deleted {
-		g.mu.Unlock()
-		return Erased{}, nil
-	}
-	rec := event.Record{Kind: event.EraseUser, App: app, User: user, Logged: e.nowMs()}
-	rec.At = rec.Logged
-	if err := e.journal.Append(&rec); err != nil {
-		g.mu.Unlock()
-		return Erased{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
 	res, err := e.root.RequestFuture(ref.pid, &eraseCmd{User: user}, changeWait).Result()
 	if err != nil {
 		g.mu.Unlock()
@@ -66,24 +78,14 @@ func (e *Engine) EraseUser(app, user string) (Erased, error) {
 // Writes to the app after it make it again, empty. ErrNoApp when there
 // is no such app.
 func (e *Engine) DeleteApp(app string) (Erased, error) {
-	e.mu.RLock()
-	ref, ok := e.apps[app]
-	e.mu.RUnlock()
+	ref, ok, err := e.logRemoval(&event.Record{Kind: event.DeleteApp, App: app})
+	if err != nil {
+		return Erased{}, err
+	}
 	if !ok {
 		return Erased{}, fmt.Errorf("%w: %q", ErrNoApp, app)
 	}
 	g := ref.gate
-	g.mu.Lock()
-	if g.deleted {
-		g.mu.Unlock()
-		return Erased{}, fmt.Errorf("%w: %q", ErrNoApp, app)
-	}
-	rec := event.Record{Kind: event.DeleteApp, App: app, Logged: e.nowMs()}
-	rec.At = rec.Logged
-	if err := e.journal.Append(&rec); err != nil {
-		g.mu.Unlock()
-		return Erased{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
 	g.deleted = true
 	e.mu.Lock()
 	if cur, ok := e.apps[app]; ok && cur.gate == g {
