@@ -223,14 +223,7 @@ func New(cfg Config) *Engine {
 // counts against MaxPublicApps, as it did before the restart.
 func (e *Engine) restore(st *analytics.State) {
 	for name, app := range st.Apps {
-		e.mu.Lock()
-		ref := e.spawnAppLocked(name, app, app.Sessions() == 0)
-		e.mu.Unlock()
-		e.started.Add(int64(app.Sessions()))
-		app.Live(func(s *session.Session) {
-			e.count(s.Status, 1)
-			e.spawnSession(name, ref, s.Clone(), s.LastSeen)
-		})
+		e.Adopt(name, app)
 	}
 }
 

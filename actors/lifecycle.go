@@ -85,6 +85,17 @@ func (e *Engine) DeleteApp(app string) (Erased, error) {
 	if !ok {
 		return Erased{}, fmt.Errorf("%w: %q", ErrNoApp, app)
 	}
+	r, err := e.removeApp(app, ref)
+	if err != nil {
+		return Erased{}, fmt.Errorf("%w: the deletion is logged, but its aggregator did not answer: %w", ErrUnavailable, err)
+	}
+	return Erased{Sessions: r.Sessions, PageTracks: r.PageTracks}, nil
+}
+
+// removeApp takes app (ref, its gate held alone; released here) out of
+// the engine: its aggregator frees what it holds, and its open sessions'
+// actors refuse every write (404) and stop.
+func (e *Engine) removeApp(app string, ref appRef) (analytics.Removed, error) {
 	g := ref.gate
 	g.deleted = true
 	e.mu.Lock()
@@ -98,14 +109,14 @@ func (e *Engine) DeleteApp(app string) (Erased, error) {
 	res, err := e.root.RequestFuture(ref.pid, &deleteCmd{}, changeWait).Result()
 	g.mu.Unlock()
 	if err != nil {
-		return Erased{}, fmt.Errorf("%w: the deletion is logged, but its aggregator did not answer: %w", ErrUnavailable, err)
+		return analytics.Removed{}, err
 	}
 	r := res.(*removedReply).Removed
 	for _, id := range r.Live {
 		e.erased.Store(id, struct{}{})
 		e.root.Send(e.sessionPID(id), &erasedCmd{})
 	}
-	return Erased{Sessions: r.Sessions, PageTracks: r.PageTracks}, nil
+	return r, nil
 }
 
 // AppSettings returns app's own settings, and whether the engine has the

@@ -23,6 +23,7 @@ var (
 	ErrTimeout     = errors.New("http: request not received in time")
 	ErrRateLimited = errors.New("http: rate limit exceeded")
 	ErrOverloaded  = errors.New("http: admission limit reached")
+	ErrMoving      = errors.New("http: app moving between cluster members")
 )
 
 // apiError is an error that knows its answer: the status, a message for

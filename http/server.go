@@ -86,6 +86,7 @@ type Server struct {
 	admission chan struct{}
 	engine    atomic.Pointer[actors.Engine]
 	forced    atomic.Bool // SetRecovering
+	placement atomic.Pointer[Placement]
 	ready     atomic.Pointer[func() error]
 }
 
@@ -350,6 +351,9 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is at its admission limit; retry shortly", details: "overloaded", err: ErrOverloaded}
 	}
 	if rt.stream {
+		if s.placementOf() != nil {
+			return errNotInCluster(rt.path)
+		}
 		return s.serveStreamed(c, rt)
 	}
 	decoded := false
@@ -375,6 +379,11 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 	}
 	if err != nil {
 		return err
+	}
+	if p := s.placementOf(); p != nil && c.app != "" {
+		if served, err := p.Forward(ctx, c.app, ctx.UserValue(forwardedKey{}) != nil); served {
+			return err
+		}
 	}
 	if rt.public && !c.publicFor(c.app) {
 		return errPublicOff(ctx.Path())
