@@ -71,9 +71,11 @@ func (s *Server) placementOf() Placement {
 	return nil
 }
 
-// errNotInCluster answers a route a cluster member does not serve (the
-// streamed import, whose lines may name any app).
+// errNotInCluster answers an import sent to a cluster member without
+// ?app=: its body would name the app only once it is read, and a body
+// does not cross members.
 func errNotInCluster(path string) error {
 	return &apiError{status: fasthttp.StatusNotImplemented,
-		message: "not served in cluster mode: import through a single node", details: path, err: ErrRoute}
+		message: "in cluster mode an import names its app with ?app= and is sent to the member that owns it (Sessionserver-Member on any answer about the app)",
+		details: path, err: ErrRoute}
 }

@@ -351,8 +351,16 @@ func (s *Server) serveRoute(ctx *fasthttp.RequestCtx, rt *route) error {
 		return &apiError{status: fasthttp.StatusServiceUnavailable, message: "the server is at its admission limit; retry shortly", details: "overloaded", err: ErrOverloaded}
 	}
 	if rt.stream {
-		if s.placementOf() != nil {
-			return errNotInCluster(rt.path)
+		if p := s.placementOf(); p != nil {
+			// A cluster member imports into an app it owns, named
+			// before the body: the body does not cross members.
+			app := string(ctx.QueryArgs().Peek("app"))
+			if app == "" {
+				return errNotInCluster(rt.path)
+			}
+			if served, err := p.Forward(ctx, app, true); served {
+				return err
+			}
 		}
 		return s.serveStreamed(c, rt)
 	}
