@@ -100,4 +100,3 @@ func TestE2EPlacement(t *testing.T) {
 		t.Fatalf("placement asked %v, want %v", got, want)
 	}
 }
-
