@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/sessionserver
 FUZZTIME ?= 10s
 
-.PHONY: run build demo test test-race bench bench-wrk lint fuzz fuzz-short crash-long clean
+.PHONY: run build demo cluster test-cluster test test-race bench bench-wrk lint fuzz fuzz-short crash-long clean
 
 run: build
 	./$(BIN)
@@ -18,6 +18,21 @@ demo: build
 	$(GO) build -o bin/sessiondemo ./cmd/sessiondemo
 	@./$(BIN) -cors-origins $(DEMO_ORIGINS) & srv=$$!; trap 'kill $$srv 2>/dev/null; wait $$srv' EXIT INT TERM; \
 	  ./bin/sessiondemo -wait 60s
+
+# Three cluster members on loopback, each with its embedded NATS server
+# (JetStream, replicas 3): HTTP on :8001-:8003, data in ./data-cluster/mN.
+# Any member answers any app; Ctrl-C stops all three. See the README's
+# cluster section.
+CLUSTER_PEERS := 127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
+CLUSTER_ROUTES := 127.0.0.1:6301,127.0.0.1:6302,127.0.0.1:6303
+cluster: build
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	for i in 1 2 3; do \
+	  ./$(BIN) -addr 127.0.0.1:800$$i -data-dir data-cluster/m$$i -jwt-secret "$${SESSION_JWT_SECRET:-cluster-secret}" \
+	    -cluster demo -cluster-addr 127.0.0.1:700$$i -cluster-health 127.0.0.1:710$$i -cluster-peers $(CLUSTER_PEERS) \
+	    -nats-addr 127.0.0.1:620$$i -nats-cluster-addr 127.0.0.1:630$$i -nats-routes $(CLUSTER_ROUTES) & \
+	done; \
+	echo "cluster: members on http://127.0.0.1:8001 :8002 :8003 (secret $${SESSION_JWT_SECRET:-cluster-secret}); Ctrl-C stops them"; wait
 
 test:
 	$(GO) vet ./...
@@ -53,6 +68,11 @@ CRASH_CYCLES ?= 500
 CRASH_BUSY ?= 2
 crash-long:
 	CRASH_CYCLES=$(CRASH_CYCLES) CRASH_BUSY=$(CRASH_BUSY) $(GO) test -count=1 -run '^TestKill9UnderLoad$$' -timeout 180m -v ./cmd/sessionserver/
+
+# The cluster's tests alone (they also run in make test): three real members
+# on loopback with embedded NATS; kill -9, restart, SIGSTOP.
+test-cluster:
+	$(GO) test -count=1 -run '^TestCluster' -v -timeout 20m ./cmd/sessionserver/
 
 test-race:
 	$(GO) test -race -count=1 ./...

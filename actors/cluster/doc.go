@@ -57,9 +57,13 @@
 // A member that was frozen (SIGSTOP) and thawed after its apps moved may
 // still hold their grains: its writes are fenced as above. Its reads are
 // guarded by a lease: a grain serves reads only within a second of its
-// last proof of ownership (an acknowledged publish, or a check that the
-// subject's last message is still its own); a grain past its lease checks
-// first, and a grain that finds another member's message stops.
+// last proof of ownership (the sending time of a publish that was then
+// acknowledged, or of a check that found the subject's last message still
+// its own); a grain past its lease checks first, and a grain that finds
+// another member's message stops. A member that claims an app that had
+// messages answers nothing about it for that second after its claim, by
+// which time every earlier owner's lease has run out: no read anywhere
+// misses a write the new owner acknowledges.
 //
 // # Activation
 //

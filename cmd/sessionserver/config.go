@@ -99,6 +99,7 @@ type Config struct {
 	DebugAddr        string        // address of the profiling listener; "" is off
 	MaxConnsPerIP    int           // open connections per client address; 0 is no limit
 	MaxPublicApps    int           // apps that page tracks without a token may make; 0 refuses every new one
+	Cluster          ClusterConfig // empty Name: a single node
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -125,7 +126,7 @@ type binding struct {
 
 // bindings lists every field of c with its flag, variable and parser.
 func (c *Config) bindings() []binding {
-	return []binding{
+	return append([]binding{
 		{"addr", "SESSION_ADDR", "listen `address` (host:port)", &value[string]{&c.Addr, parseAddr, ident}},
 		{"data-dir", "SESSION_DATA_DIR", "`folder` of the append log, snapshots and generated jwt.secret", &value[string]{&c.DataDir, parseDataDir, ident}},
 		{"jwt-secret", "SESSION_JWT_SECRET", "HS256 `secret`; default: generated in <data-dir>/jwt.secret", &value[auth.Secret]{&c.JWTSecret, parseSecret, formatSecret}},
@@ -142,7 +143,7 @@ func (c *Config) bindings() []binding {
 		{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "open `connections` one client address may hold (429 beyond); 0 is no limit; raise it behind a reverse proxy", &value[int]{&c.MaxConnsPerIP, parseCount, strconv.Itoa}},
 		{"max-public-apps", "SESSION_MAX_PUBLIC_APPS", "most `apps` that page tracks without a token may create (403 beyond); 0: only a session start creates an app", &value[int]{&c.MaxPublicApps, parseCount, strconv.Itoa}},
 		{"debug-addr", "SESSION_DEBUG_ADDR", "`address` (host:port) of a profiling listener (/debug/pprof/...); empty is off", &value[string]{&c.DebugAddr, parseDebugAddr, ident}},
-	}
+	}, c.Cluster.bindings()...)
 }
 
 // AddFlags binds every field of c to fs. Each usage line names the
@@ -378,6 +379,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("debug_addr", c.DebugAddr),
 		slog.Int("max_conns_per_ip", c.MaxConnsPerIP),
 		slog.Int("max_public_apps", c.MaxPublicApps),
+		slog.String("cluster", c.Cluster.Name),
 	)
 }
 

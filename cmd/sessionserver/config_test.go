@@ -58,6 +58,19 @@ var fieldCases = []struct {
 	{"max-conns-per-ip", "SESSION_MAX_CONNS_PER_IP", "0", "64", func(c *Config) { c.MaxConnsPerIP = 0 }},
 	{"max-public-apps", "SESSION_MAX_PUBLIC_APPS", "0", "50", func(c *Config) { c.MaxPublicApps = 0 }},
 	{"debug-addr", "SESSION_DEBUG_ADDR", "127.0.0.1:6060", "", func(c *Config) { c.DebugAddr = "127.0.0.1:6060" }},
+	{"cluster", "SESSION_CLUSTER", "demo", "other", func(c *Config) { c.Cluster.Name = "demo" }},
+	{"cluster-addr", "SESSION_CLUSTER_ADDR", "127.0.0.1:7001", ":7002", func(c *Config) { c.Cluster.Addr = "127.0.0.1:7001" }},
+	{"cluster-health", "SESSION_CLUSTER_HEALTH", "127.0.0.1:7101", ":7102", func(c *Config) { c.Cluster.Health = "127.0.0.1:7101" }},
+	{"cluster-peers", "SESSION_CLUSTER_PEERS", "127.0.0.1:7101, 127.0.0.1:7102,", "127.0.0.1:1", func(c *Config) {
+		c.Cluster.Peers = []string{"127.0.0.1:7101", "127.0.0.1:7102"}
+	}},
+	{"nats-url", "SESSION_NATS_URL", "nats://127.0.0.1:4222", "nats://x:1", func(c *Config) { c.Cluster.NATSURL = "nats://127.0.0.1:4222" }},
+	{"nats-addr", "SESSION_NATS_ADDR", "127.0.0.1:4222", ":4223", func(c *Config) { c.Cluster.NATSAddr = "127.0.0.1:4222" }},
+	{"nats-cluster-addr", "SESSION_NATS_CLUSTER_ADDR", "127.0.0.1:6222", ":6223", func(c *Config) { c.Cluster.NATSClusterAdr = "127.0.0.1:6222" }},
+	{"nats-routes", "SESSION_NATS_ROUTES", "127.0.0.1:6222,127.0.0.1:6223", "127.0.0.1:1", func(c *Config) {
+		c.Cluster.NATSRoutes = []string{"127.0.0.1:6222", "127.0.0.1:6223"}
+	}},
+	{"replicas", "SESSION_REPLICAS", "3", "1", func(c *Config) { c.Cluster.Replicas = 3 }},
 }
 
 func TestFieldCasesCoverEveryBinding(t *testing.T) {
@@ -70,7 +83,8 @@ func TestFieldCasesCoverEveryBinding(t *testing.T) {
 			t.Errorf("binding %d is -%s/%s, case is -%s/%s", i, b.name, b.env, fieldCases[i].flag, fieldCases[i].env)
 		}
 	}
-	if n := reflect.TypeFor[Config]().NumField(); n != len(bs) {
+	// Cluster is one field of Config, and a binding per field of its own.
+	if n := reflect.TypeFor[Config]().NumField() - 1 + reflect.TypeFor[ClusterConfig]().NumField(); n != len(bs) {
 		t.Errorf("Config has %d fields, %d bindings", n, len(bs))
 	}
 }

@@ -156,6 +156,9 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // the bound address once the listener is open (health answers 503 until
 // the state is recovered).
 func serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.Addr) error {
+	if cfg.Cluster.Name != "" {
+		return serveCluster(ctx, cfg, logger, ready)
+	}
 	verifier, err := cfg.Verifier()
 	if err != nil {
 		return err

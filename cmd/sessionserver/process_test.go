@@ -82,6 +82,15 @@ var listenRE = regexp.MustCompile(`\baddr=(127\.0\.0\.1:\d+)`) // not debug_addr
 // waits until /api/health answers 200.
 func startProc(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
+	p := launch(t, dataDir, extra...)
+	p.waitHealthy(t)
+	return p
+}
+
+// launch starts the binary as startProc does and returns once it
+// listens, healthy or not (cluster members become healthy together).
+func launch(t *testing.T, dataDir string, extra ...string) *proc {
+	t.Helper()
 	args := append([]string{"-addr", "127.0.0.1:0", "-data-dir", dataDir, "-jwt-secret", testSecret, "-log-level", "info"}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	pr, pw := io.Pipe()
@@ -114,7 +123,6 @@ func startProc(t *testing.T, dataDir string, extra ...string) *proc {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server did not listen\n%s", p.logs.String())
 	}
-	p.waitHealthy(t)
 	return p
 }
 

@@ -1,0 +1,107 @@
+package cluster
+
+import (
+	"errors"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"github.com/valyala/fasthttp"
+
+	"github.com/sessionserver/sessionserver/actors/cluster/clusterpb"
+	sshttp "github.com/sessionserver/sessionserver/http"
+)
+
+// HeaderServedBy names, on each answer about an app, the member that owns
+// the app and answered it.
+const HeaderServedBy = "Sessionserver-Member"
+
+// errNoOwner: the cluster placed the app nowhere (no member alive yet).
+var errNoOwner = errors.New("cluster: no member to place the app on")
+
+// Forward implements http.Placement: a request for an app this member
+// holds, ready and within its lease, is served here; one for an app
+// owned elsewhere (or not active anywhere yet) is sent to the app's
+// grain, once, and its answer written out.
+func (m *Member) Forward(ctx *fasthttp.RequestCtx, app string, forwarded bool) (bool, error) {
+	if g := m.grain(app); g != nil && g.ready.Load() {
+		if err := g.checkLease(); err != nil {
+			return true, sshttp.Moving("app", err)
+		}
+		ctx.Response.Header.Set(HeaderServedBy, m.cfg.Member)
+		return false, nil
+	}
+	if forwarded {
+		// Sent here as the owner, and not (or no longer) the owner: the
+		// sender's view of the cluster is behind; it learns on retry.
+		return true, sshttp.Moving("app", ErrNotOwner)
+	}
+	if m.closed.Load() {
+		return true, sshttp.Moving("app", ErrNotOwner)
+	}
+	pid := m.cluster.Get(app, kindApp)
+	if pid == nil {
+		return true, sshttp.Moving("app", errNoOwner)
+	}
+	res, err := m.system.Root.RequestFuture(pid, request(ctx, m.cfg.Member), m.cfg.RequestTimeout).Result()
+	if err != nil {
+		m.cluster.PidCache.Remove(app, kindApp)
+		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, remote.ErrTimeout) {
+			return true, sshttp.Unanswered("app", err)
+		}
+		return true, sshttp.Moving("app", err)
+	}
+	resp, ok := res.(*clusterpb.Response)
+	if !ok || resp.Status == 0 {
+		return true, sshttp.Moving("app", errors.New("cluster: the owner's answer is not a response"))
+	}
+	writeResponse(ctx, resp)
+	return true, nil
+}
+
+// hopByHop are the headers that belong to one connection, not to the
+// request or answer that crosses members.
+func hopByHop(name []byte) bool {
+	switch string(name) {
+	case fasthttp.HeaderContentLength, fasthttp.HeaderConnection, fasthttp.HeaderTransferEncoding,
+		fasthttp.HeaderDate, fasthttp.HeaderServer, "Keep-Alive":
+		return true
+	}
+	return false
+}
+
+// request is ctx's request, its body read, as it crosses to the owner.
+func request(ctx *fasthttp.RequestCtx, member string) *clusterpb.Request {
+	req := &clusterpb.Request{
+		Method: string(ctx.Method()),
+		Uri:    string(ctx.RequestURI()),
+		Body:   ctx.PostBody(),
+		Remote: ctx.RemoteAddr().String(),
+		Member: member,
+	}
+	for k, v := range ctx.Request.Header.All() {
+		if !hopByHop(k) {
+			req.Headers = append(req.Headers, &clusterpb.Header{Name: string(k), Value: string(v)})
+		}
+	}
+	return req
+}
+
+// response is the owner's answer as it crosses back.
+func response(r *fasthttp.Response, member string) *clusterpb.Response {
+	out := &clusterpb.Response{Status: int32(r.StatusCode()), Body: r.Body(), Member: member}
+	for k, v := range r.Header.All() {
+		if !hopByHop(k) {
+			out.Headers = append(out.Headers, &clusterpb.Header{Name: string(k), Value: string(v)})
+		}
+	}
+	return out
+}
+
+// writeResponse writes the owner's answer as this member's.
+func writeResponse(ctx *fasthttp.RequestCtx, resp *clusterpb.Response) {
+	ctx.SetStatusCode(int(resp.Status))
+	for _, h := range resp.Headers {
+		ctx.Response.Header.Set(h.Name, h.Value)
+	}
+	ctx.SetBody(resp.Body)
+}
