@@ -472,4 +472,3 @@ func clusterWait(t *testing.T, cond func() bool, logs func() string) {
 	}
 	t.Fatalf("condition not met in 90 s\n%s", logs())
 }
-
