@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -84,7 +86,8 @@ func (l *AppLog) Last(ctx context.Context) (uint64, error) {
 
 // Claim makes the caller the app's only writer, provided expected is the
 // sequence of the subject's last message (Last, or what Replay returned):
-// it appends a claim marker naming who, under that expectation, and
+// it appends a claim marker naming who (its control characters dropped,
+// cut at 256 bytes), under that expectation, and
 // returns the marker's sequence, to append after. Anyone who appends
 // with an older sequence from then on is fenced. If another writer got
 // there first, Claim returns the subject's new last sequence and an error
@@ -95,7 +98,7 @@ func (l *AppLog) Claim(ctx context.Context, expected uint64, who string) (uint64
 	}
 	m := l.message(expected, nil)
 	m.Header.Set(HeaderKind, kindClaim)
-	m.Header.Set(HeaderClaimant, who)
+	m.Header.Set(HeaderClaimant, headerValue(who))
 	seq, err := l.publish(ctx, m)
 	if errors.Is(err, ErrFenced) {
 		last, lerr := l.Last(ctx)
@@ -105,6 +108,21 @@ func (l *AppLog) Claim(ctx context.Context, expected uint64, who string) (uint64
 		return last, err
 	}
 	return seq, err
+}
+
+// headerValue returns s without the control characters a header value
+// may not hold, at most 256 bytes of it.
+func headerValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 256 {
+		s = strings.ToValidUTF8(s[:256], "")
+	}
+	return s
 }
 
 // Append publishes recs as one message under the expectation that last

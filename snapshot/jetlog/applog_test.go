@@ -2,12 +2,15 @@ package jetlog
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -334,5 +337,29 @@ func TestStreamConfig(t *testing.T) {
 	}
 	if _, err := StartNode(NodeConfig{ClusterName: "c", Dir: t.TempDir()}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("cluster member without a name: %v", err)
+	}
+}
+
+func TestHeaderValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"member-1":               "member-1",
+		"evil\r\nX-Other: 1":     "evilX-Other: 1",
+		"tab\there":              "tabhere",
+		strings.Repeat("é", 200): strings.Repeat("é", 128),
+	} {
+		if got := headerValue(in); got != want {
+			t.Errorf("headerValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Connect retries a server that does not answer until its context ends.
+func TestConnectGivesUp(t *testing.T) {
+	port := freePorts(t, 1)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := Connect(ctx, Config{URL: fmt.Sprintf("nats://127.0.0.1:%d", port), Logger: testLog(t)})
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, nats.ErrNoServers) {
+		t.Fatalf("err %v, want the deadline and nats.ErrNoServers", err)
 	}
 }

@@ -84,7 +84,12 @@ func transient(err error) bool {
 		10008, // JetStream system temporarily unavailable
 		10009, // not the leader
 		10118, // stream offline
-		10158: // duplicate message id in process (an earlier attempt is being stored)
+		10158, // duplicate message id in process (an earlier attempt is being stored)
+		// "wrong last sequence" without a sequence: in a cluster, the
+		// subject has a message proposed and not yet applied (often
+		// this message's earlier attempt). Once it is applied a retry
+		// is answered "duplicate" or "wrong last sequence: N".
+		jetstream.JSErrCodeStreamWrongLastSequenceConstant:
 		return true
 	}
 	return false
@@ -112,8 +117,8 @@ func apiCode(err error) jetstream.ErrorCode {
 }
 
 // wrongLast reports whether err is JetStream's answer to an expected last
-// subject sequence that is not the subject's last.
+// subject sequence that is not the subject's last ("wrong last sequence:
+// N"; the variant without N is transient).
 func wrongLast(err error) bool {
-	c := apiCode(err)
-	return c == jetstream.JSErrCodeStreamWrongLastSequence || c == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+	return apiCode(err) == jetstream.JSErrCodeStreamWrongLastSequence
 }

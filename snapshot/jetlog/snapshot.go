@@ -22,6 +22,10 @@ const HeaderSeq = "Sessions-Seq"
 // keeps the newest only; the object is named by the app's token). The
 // object store cuts it into chunks and checks a SHA-256 digest on Get;
 // the new snapshot replaces the old one only once all of it is stored.
+// Give ctx a deadline that allows for the size: without one the client
+// allows 5 s. The newest Put wins, whatever its seq: an older snapshot is
+// still consistent (the log is never compacted under it), only slower to
+// start from.
 func (s *Store) PutSnapshot(ctx context.Context, app string, seq uint64, r io.Reader) error {
 	name, err := objectName(app)
 	if err != nil {
@@ -39,7 +43,8 @@ func (s *Store) PutSnapshot(ctx context.Context, app string, seq uint64, r io.Re
 }
 
 // GetSnapshot returns the app's snapshot: the sequence it covers and its
-// bytes, to read while ctx lasts and close; the error wraps ErrNoSnapshot
+// bytes, to read while ctx lasts (without a deadline the client allows
+// 5 s) and close; the error wraps ErrNoSnapshot
 // if there is none. A read that ends in io.EOF has matched the digest; a
 // mismatch or a chunk lost is an error from Read.
 func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadCloser, error) {

@@ -62,6 +62,8 @@ type request struct {
 	done chan struct{} // cap 1
 }
 
+var _ event.BatchJournal = (*Writer)(nil)
+
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
 
 // Writer starts a group commit after last, the sequence of the subject's
