@@ -75,7 +75,7 @@ func (g *appGrain) Receive(ctx actor.Context) {
 		// they do on a single node, each waiting for its own publish.
 		go func() { g.root.Send(sender, g.serve(msg)) }()
 	case *fencedMsg:
-		g.m.log.Warn("app claimed by another member; stopping its grain here", "app", g.app)
+		g.m.log.Info("app's grain stops here: another member claimed the app, or its writer stopped", "app", g.app)
 		ctx.Stop(ctx.Self())
 	case *actor.Stopping:
 		g.deactivate()
@@ -192,11 +192,16 @@ func (g *appGrain) readSnapshot(ctx context.Context) (*analytics.State, uint64, 
 	return st, seq, nil
 }
 
-// watch stops the grain once its writer is fenced.
+// watch stops the grain once its writer has stopped: fenced, or without
+// a definite answer for a batch (which may or may not be in the log). The
+// next request activates the app again, from the log.
 func (g *appGrain) watch(w *jetlog.Writer) {
 	select {
-	case <-w.Fenced():
+	case <-w.Done():
 		g.ready.Store(false)
+		if !errors.Is(w.Err(), jetlog.ErrFenced) && !errors.Is(w.Err(), jetlog.ErrClosed) {
+			g.m.log.Warn("app's log writer stopped; the app is read back from the log", "app", g.app, "err", w.Err())
+		}
 		g.root.Send(g.self, &fencedMsg{})
 	case <-g.stop:
 	}
