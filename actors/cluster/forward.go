@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
@@ -42,7 +44,7 @@ func (m *Member) Forward(ctx *fasthttp.RequestCtx, app string, forwarded bool) (
 	if pid == nil {
 		return true, sshttp.Moving("app", errNoOwner)
 	}
-	res, err := m.system.Root.RequestFuture(pid, request(ctx, m.cfg.Member), m.cfg.RequestTimeout).Result()
+	res, err := m.ask(pid, request(ctx, m.cfg.Member))
 	if err != nil {
 		m.cluster.PidCache.Remove(app, kindApp)
 		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, remote.ErrTimeout) {
@@ -104,4 +106,55 @@ func writeResponse(ctx *fasthttp.RequestCtx, resp *clusterpb.Response) {
 		ctx.Response.Header.Set(h.Name, h.Value)
 	}
 	ctx.SetBody(resp.Body)
+}
+
+// errOwnerLeft: the member the request was sent to left the cluster
+// before it answered.
+var errOwnerLeft = errors.New("cluster: the app's owner left the cluster before answering")
+
+// ask sends req to the grain pid and waits for its answer, up to
+// RequestTimeout, or until pid's member leaves the cluster (a member
+// killed takes its requests with it: waiting out the timeout would only
+// delay the client's retry to the app's next owner).
+func (m *Member) ask(pid *actor.PID, req *clusterpb.Request) (any, error) {
+	f := m.system.Root.RequestFuture(pid, req, m.cfg.RequestTimeout)
+	if pid.Address == m.system.Address() {
+		return f.Result()
+	}
+	type answer struct {
+		res any
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := f.Result()
+		done <- answer{res, err}
+	}()
+	tick := time.NewTicker(leftCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case a := <-done:
+			return a.res, a.err
+		case <-tick.C:
+			if !m.hasMember(pid.Address) {
+				return nil, fmt.Errorf("%w: %w", actor.ErrTimeout, errOwnerLeft)
+			}
+		}
+	}
+}
+
+// leftCheck is how often a request waiting on another member checks that
+// the member is still in the cluster.
+const leftCheck = 200 * time.Millisecond
+
+// hasMember reports whether the member at address (host:port) is in the
+// cluster's current topology.
+func (m *Member) hasMember(address string) bool {
+	for _, mem := range m.cluster.MemberList.Members().Members() {
+		if mem.Address() == address {
+			return true
+		}
+	}
+	return false
 }

@@ -25,6 +25,10 @@ import (
 // ErrActivating: the app's grain is still reading the app back.
 var ErrActivating = errors.New("cluster: the app is being activated on this member")
 
+// activationTimeout bounds an activation: reading the snapshot (a
+// stream leader may be elected meanwhile) and the subject after it.
+const activationTimeout = 2 * time.Minute
+
 // activationWait is how long a request that reaches a grain still
 // activating waits for it before its 503.
 const activationWait = 5 * time.Second
@@ -88,7 +92,7 @@ func (g *appGrain) Receive(ctx actor.Context) {
 func (g *appGrain) activate() {
 	began := time.Now()
 	defer close(g.activated)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), activationTimeout)
 	go func() {
 		select {
 		case <-g.stop:
@@ -322,25 +326,28 @@ func (g *appGrain) snapshots(period time.Duration, from uint64) {
 		if through <= done {
 			continue
 		}
-		if err := g.snapshot(through); err != nil {
+		began := time.Now()
+		size, err := g.snapshot(through)
+		if err != nil {
 			g.m.log.Warn("app snapshot not written", "app", g.app, "through", through, "err", err)
 			continue
 		}
+		g.m.log.Info("app snapshot written", "app", g.app, "through", through, "bytes", size, "took", time.Since(began))
 		done = through
 	}
 }
 
 // snapshot builds the app's state through seq beside the live one (the
 // previous snapshot and the subject after it) and stores it.
-func (g *appGrain) snapshot(through uint64) error {
+func (g *appGrain) snapshot(through uint64) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	st, after, err := g.readSnapshot(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if after >= through {
-		return nil
+		return 0, nil
 	}
 	if _, err := g.log.Replay(ctx, after, through, func(_ uint64, recs []event.Record) error {
 		for i := range recs {
@@ -350,7 +357,7 @@ func (g *appGrain) snapshot(through uint64) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	one := analytics.NewState()
 	if a := st.Apps[g.app]; a != nil {
@@ -359,15 +366,16 @@ func (g *appGrain) snapshot(through uint64) error {
 	var buf bytes.Buffer
 	zw, err := zstd.NewWriter(&buf, zstd.WithEncoderConcurrency(1))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := analytics.WriteState(zw, one); err != nil {
-		return err
+		return 0, err
 	}
 	if err := zw.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	return g.m.cfg.Store.PutSnapshot(ctx, g.app, through, &buf)
+	size := buf.Len()
+	return size, g.m.cfg.Store.PutSnapshot(ctx, g.app, through, &buf)
 }
 
 // ownedWriter is the journal's writer of an owned app: each acknowledged
