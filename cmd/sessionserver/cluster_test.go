@@ -311,7 +311,9 @@ func TestClusterKillOwner(t *testing.T) {
 		}
 		// Let writes be acknowledged, then kill the owner mid-load.
 		clusterWait(t, func() bool { l.mu.Lock(); defer l.mu.Unlock(); return len(l.pages) > 50*(round+1) }, tc.logs)
+		l.mu.Lock()
 		before := len(l.pages)
+		l.mu.Unlock()
 		tc.members[owner].p.kill()
 		// The app comes back elsewhere: acknowledged writes go on.
 		clusterWait(t, func() bool { l.mu.Lock(); defer l.mu.Unlock(); return len(l.pages) > before+50 }, tc.logs)

@@ -52,16 +52,37 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := s.obs.Get(ctx, name)
+	// The object's info is read in attempts (a stream may be between
+	// leaders after a member left); the chunks are read while ctx lasts.
+	var (
+		res  jetstream.ObjectResult
+		info *jetstream.ObjectInfo
+	)
+	err = retry(ctx, s.log, "get snapshot", func(actx context.Context) error {
+		rctx, cancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(actx, cancel)
+		r, err := s.obs.Get(rctx, name)
+		var i *jetstream.ObjectInfo
+		if err == nil {
+			i, err = r.Info()
+		}
+		if !stop() && err == nil {
+			err = actx.Err() // the attempt ran out as it succeeded
+		}
+		if err != nil {
+			if r != nil {
+				r.Close()
+			}
+			cancel()
+			return err
+		}
+		res, info = &objectResult{r, cancel}, i
+		return nil
+	}, transient)
 	switch {
 	case errors.Is(err, jetstream.ErrObjectNotFound):
 		return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
 	case err != nil:
-		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: %w", app, err)
-	}
-	info, err := res.Info()
-	if err != nil {
-		res.Close()
 		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: %w", app, err)
 	}
 	seq, err := strconv.ParseUint(info.Headers.Get(HeaderSeq), 10, 64)
@@ -70,6 +91,19 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 		return 0, nil, fmt.Errorf("%w: snapshot of app %q: %s header: %w", ErrMalformed, app, HeaderSeq, err)
 	}
 	return seq, res, nil
+}
+
+// objectResult is an object being read, with the cancel of the context
+// it is read under.
+type objectResult struct {
+	jetstream.ObjectResult
+	cancel context.CancelFunc
+}
+
+func (r *objectResult) Close() error {
+	err := r.ObjectResult.Close()
+	r.cancel()
+	return err
 }
 
 // Purge removes every message of the app's subject and its snapshot (an
