@@ -47,9 +47,9 @@ BROWSER_CHECK = if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 
 	  echo "browser tests SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM); .ci/run installs it"; fi
 
 # A short pass of the parsers' fuzz targets (their seed corpora also run in
-# every `go test`): request bodies, import lines, times, tokens, log records, snapshots.
+# every `go test`): request bodies, import lines, times, tokens, log records, snapshots, cluster batches.
 SHORT_FUZZ := ./http:FuzzScanObject ./http:FuzzDecodeBody ./http:FuzzImportLine ./http/isotime:FuzzParse ./http/auth:FuzzVerify \
-	./actors/event:FuzzDecode ./actors/analytics:FuzzReadState ./snapshot/wal:FuzzOpen ./snapshot:FuzzLoad
+	./actors/event:FuzzDecode ./actors/analytics:FuzzReadState ./snapshot/wal:FuzzOpen ./snapshot:FuzzLoad ./snapshot/jetlog:FuzzDecodeBatch
 
 # Counted in executions, not seconds: with a duration, Go 1.26's coordinator can
 # fail a target with a bare "context deadline exceeded" as the time runs out on a
