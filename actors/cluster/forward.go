@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/valyala/fasthttp"
 
@@ -40,9 +41,9 @@ func (m *Member) Forward(ctx *fasthttp.RequestCtx, app string, forwarded bool) (
 	if m.closed.Load() {
 		return true, sshttp.Moving("app", ErrNotOwner)
 	}
-	pid := m.cluster.Get(app, kindApp)
-	if pid == nil {
-		return true, sshttp.Moving("app", errNoOwner)
+	pid, err := m.lookup(app)
+	if err != nil {
+		return true, sshttp.Moving("app", err)
 	}
 	res, err := m.ask(pid, request(ctx, m.cfg.Member))
 	if err != nil {
@@ -106,6 +107,50 @@ func writeResponse(ctx *fasthttp.RequestCtx, resp *clusterpb.Response) {
 		ctx.Response.Header.Set(h.Name, h.Value)
 	}
 	ctx.SetBody(resp.Body)
+}
+
+// lookup is app's grain, activated if need be. proto.actor's disthash
+// lookup asks the member the app hashes to and waits up to 5 s (fixed in
+// this version) for its answer; a member killed before the others noticed
+// takes that question with it. So the wait ends as soon as that member has
+// left the member list: the client's retry then goes to the app's next
+// owner, instead of waiting out the 5 s.
+func (m *Member) lookup(app string) (*actor.PID, error) {
+	owner := m.ownerAddress(app)
+	if owner == "" {
+		return nil, errNoOwner
+	}
+	if owner == m.system.Address() {
+		if pid := m.cluster.Get(app, kindApp); pid != nil {
+			return pid, nil
+		}
+		return nil, errNoOwner
+	}
+	done := make(chan *actor.PID, 1)
+	go func() { done <- m.cluster.Get(app, kindApp) }()
+	tick := time.NewTicker(leftCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case pid := <-done:
+			if pid == nil {
+				return nil, errNoOwner
+			}
+			return pid, nil
+		case <-tick.C:
+			if !m.hasMember(owner) {
+				return nil, fmt.Errorf("%w: %w", errNoOwner, errOwnerLeft)
+			}
+		}
+	}
+}
+
+// ownerAddress is the address of the member app hashes to in the current
+// member list, as disthash computes it, or "" with no member.
+func (m *Member) ownerAddress(app string) string {
+	rdv := cluster.NewRendezvous()
+	rdv.UpdateMembers(m.cluster.MemberList.Members().Members())
+	return rdv.GetByClusterIdentity(cluster.NewClusterIdentity(app, kindApp))
 }
 
 // errOwnerLeft: the member the request was sent to left the cluster

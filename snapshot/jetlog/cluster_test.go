@@ -1,9 +1,11 @@
 package jetlog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -195,4 +197,57 @@ func TestCluster(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged, %d replayed", len(a.acked), len(seen))
+}
+
+// A snapshot is read back through a survivor right after the leader of
+// the snapshots' stream was shut down: each read attempt that runs out
+// while the stream is between leaders is tried again, and the read
+// succeeds within the caller's deadline, with every byte.
+func TestSnapshotAfterLeaderLoss(t *testing.T) {
+	nodes := startCluster(t)
+	urls := strings.Join([]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, ",")
+	s := connect(t, Config{URL: urls, Replicas: 3})
+	ctx := testCtx(t)
+	data := make([]byte, 2<<20)
+	for i := range data {
+		data[i] = byte(i * 7 % 251)
+	}
+	if err := s.PutSnapshot(ctx, "shop", 99, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	var leader *Node
+	eventually(t, 30*time.Second, func() error {
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		info, err := s.js.Stream(ictx, "OBJ_"+DefaultBucket)
+		if err != nil {
+			return err
+		}
+		si, err := info.Info(ictx)
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			if si.Cluster != nil && n.Name() == si.Cluster.Leader {
+				leader = n
+				return nil
+			}
+		}
+		return fmt.Errorf("no leader yet: %+v", si.Cluster)
+	})
+	leader.Shutdown()
+	t.Logf("shut down %s, the snapshots' stream leader", leader.Name())
+	began := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, 25*time.Second)
+	defer cancel()
+	seq, rc, err := s.GetSnapshot(rctx, "shop")
+	if err != nil {
+		t.Fatalf("after %v: %v", time.Since(began), err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || seq != 99 || !bytes.Equal(got, data) {
+		t.Fatalf("seq %d, %d of %d bytes, %v", seq, len(got), len(data), err)
+	}
+	t.Logf("read back in %v", time.Since(began).Round(time.Millisecond))
 }

@@ -66,8 +66,15 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 		if err == nil {
 			i, err = r.Info()
 		}
-		if !stop() && err == nil {
-			err = actx.Err() // the attempt ran out as it succeeded
+		if !stop() {
+			// The attempt ran out (as it succeeded, or in a Get that
+			// then failed with the read's own "canceled"): say so, so
+			// that it is retried like any attempt that timed out.
+			if err == nil {
+				err = actx.Err()
+			} else {
+				err = fmt.Errorf("%w: %w", actx.Err(), err)
+			}
 		}
 		if err != nil {
 			if r != nil {
