@@ -120,29 +120,16 @@ func (m *Member) lookup(app string) (*actor.PID, error) {
 	if owner == "" {
 		return nil, errNoOwner
 	}
-	if owner == m.system.Address() {
+	pid, err := untilLeft(m, owner, func() (*actor.PID, error) {
 		if pid := m.cluster.Get(app, kindApp); pid != nil {
 			return pid, nil
 		}
 		return nil, errNoOwner
+	})
+	if errors.Is(err, errOwnerLeft) {
+		return nil, fmt.Errorf("%w: %w", errNoOwner, err)
 	}
-	done := make(chan *actor.PID, 1)
-	go func() { done <- m.cluster.Get(app, kindApp) }()
-	tick := time.NewTicker(leftCheck)
-	defer tick.Stop()
-	for {
-		select {
-		case pid := <-done:
-			if pid == nil {
-				return nil, errNoOwner
-			}
-			return pid, nil
-		case <-tick.C:
-			if !m.hasMember(owner) {
-				return nil, fmt.Errorf("%w: %w", errNoOwner, errOwnerLeft)
-			}
-		}
-	}
+	return pid, err
 }
 
 // ownerAddress is the address of the member app hashes to in the current
@@ -163,27 +150,40 @@ var errOwnerLeft = errors.New("cluster: the app's owner left the cluster before 
 // delay the client's retry to the app's next owner).
 func (m *Member) ask(pid *actor.PID, req *clusterpb.Request) (any, error) {
 	f := m.system.Root.RequestFuture(pid, req, m.cfg.RequestTimeout)
-	if pid.Address == m.system.Address() {
-		return f.Result()
+	res, err := untilLeft(m, pid.Address, f.Result)
+	if errors.Is(err, errOwnerLeft) {
+		return nil, fmt.Errorf("%w: %w", actor.ErrTimeout, err)
+	}
+	return res, err
+}
+
+// untilLeft returns what fn returns, or errOwnerLeft as soon as the
+// member at address has left the member list while fn still waits on it
+// (fn then ends by itself, on its own timeout). On this member's own
+// address fn is simply called.
+func untilLeft[T any](m *Member, address string, fn func() (T, error)) (T, error) {
+	if address == m.system.Address() {
+		return fn()
 	}
 	type answer struct {
-		res any
+		v   T
 		err error
 	}
 	done := make(chan answer, 1)
 	go func() {
-		res, err := f.Result()
-		done <- answer{res, err}
+		v, err := fn()
+		done <- answer{v, err}
 	}()
 	tick := time.NewTicker(leftCheck)
 	defer tick.Stop()
 	for {
 		select {
 		case a := <-done:
-			return a.res, a.err
+			return a.v, a.err
 		case <-tick.C:
-			if !m.hasMember(pid.Address) {
-				return nil, fmt.Errorf("%w: %w", actor.ErrTimeout, errOwnerLeft)
+			if !m.hasMember(address) {
+				var zero T
+				return zero, errOwnerLeft
 			}
 		}
 	}

@@ -200,9 +200,11 @@ func TestCluster(t *testing.T) {
 }
 
 // A snapshot is read back through a survivor right after the leader of
-// the snapshots' stream was shut down: each read attempt that runs out
-// while the stream is between leaders is tried again, and the read
-// succeeds within the caller's deadline, with every byte.
+// the snapshots' stream was shut down, and the read succeeds within the
+// caller's deadline, with every byte. (A shutdown here hands the
+// leadership over at once, so this rarely meets an attempt that runs out
+// between leaders, the case GetSnapshot retries after a kill -9; that
+// case was checked with the real binary, see BENCHMARKS.md, Cluster.)
 func TestSnapshotAfterLeaderLoss(t *testing.T) {
 	nodes := startCluster(t)
 	urls := strings.Join([]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, ",")
