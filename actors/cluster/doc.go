@@ -84,6 +84,14 @@
 // writes never wait for it. The snapshot names the sequence it covers;
 // activation replays from there.
 //
+// The subject is never compacted: a snapshot does not purge the messages
+// it covers, so an erased user's or an expired session's records stay in
+// the stream (answers and snapshots drop them; deleting the app purges the
+// subject). Purging below a snapshot would be unsafe here: a former owner,
+// frozen while writing an older snapshot, can finish after the new owner
+// wrote a newer one, and the object store, which has no compare-and-set,
+// keeps the last put, which would then need messages already purged.
+//
 // # What a client sees while an app moves
 //
 // When a member dies, the others stop seeing it (the provider's poll),
