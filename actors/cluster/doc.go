@@ -84,13 +84,17 @@
 // writes never wait for it. The snapshot names the sequence it covers;
 // activation replays from there.
 //
-// The subject is never compacted: a snapshot does not purge the messages
-// it covers, so an erased user's or an expired session's records stay in
-// the stream (answers and snapshots drop them; deleting the app purges the
-// subject). Purging below a snapshot would be unsafe here: a former owner,
-// frozen while writing an older snapshot, can finish after the new owner
-// wrote a newer one, and the object store, which has no compare-and-set,
-// keeps the last put, which would then need messages already purged.
+// Each snapshot compacts the app's log (jetlog.Store.PutSnapshot): once
+// it is recorded, the messages it covers and the snapshot before are
+// purged, so that an erased user, a deleted app or the sessions retention
+// removed leave the stream at the app's next snapshot. A snapshot becomes
+// the recorded one by a message appended under the expected-sequence
+// check, and only if it covers more than the one recorded: a former
+// owner, frozen while it wrote an older snapshot, cannot put it back
+// after the new owner's. An activation (or a snapshot being built) that
+// finds, once it has replayed, that a newer snapshot was recorded
+// meanwhile starts again from that one, since the log it was reading may
+// have been purged under it.
 //
 // # What a client sees while an app moves
 //

@@ -140,11 +140,30 @@ func (g *appGrain) activate() {
 
 // load returns the app's state as its log holds it, the sequence of this
 // member's claim on it and of the subject's last message before it.
+//
+// The log a snapshot covers is purged once a newer snapshot is recorded
+// (jetlog.Store.PutSnapshot), so after each replay load checks that the
+// snapshot it started from is still the recorded one; if not, the log
+// after it may have been purged under the replay, and load starts again
+// from the newer snapshot.
 func (g *appGrain) load(ctx context.Context) (app *analytics.App, claim, prior uint64, replayed int, err error) {
-	st, after, err := g.readSnapshot(ctx)
+	for {
+		app, claim, prior, replayed, err = g.loadFrom(ctx)
+		if !errors.Is(err, jetlog.ErrSuperseded) {
+			return app, claim, prior, replayed, err
+		}
+		g.m.log.Info("app snapshot replaced during activation: reading the newer one", "app", g.app)
+	}
+}
+
+// loadFrom is one attempt of load, from the snapshot recorded when it
+// begins; an error wrapping jetlog.ErrSuperseded if it was replaced.
+func (g *appGrain) loadFrom(ctx context.Context) (app *analytics.App, claim, prior uint64, replayed int, err error) {
+	st, base, err := g.readSnapshot(ctx)
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
+	after := base
 	for {
 		last, err := g.log.Replay(ctx, after, 0, func(_ uint64, recs []event.Record) error {
 			replayed++
@@ -155,6 +174,9 @@ func (g *appGrain) load(ctx context.Context) (app *analytics.App, claim, prior u
 			}
 			return nil
 		})
+		if err := g.sameSnapshot(ctx, base); err != nil {
+			return nil, 0, 0, 0, err
+		}
 		if err != nil {
 			return nil, 0, 0, 0, fmt.Errorf("replay of %q after %d: %w", g.app, after, err)
 		}
@@ -171,6 +193,20 @@ func (g *appGrain) load(ctx context.Context) (app *analytics.App, claim, prior u
 		}
 		return app, claim, last, replayed, nil
 	}
+}
+
+// sameSnapshot returns nil if the app's recorded snapshot still covers
+// base, and an error wrapping jetlog.ErrSuperseded if a newer one was
+// recorded.
+func (g *appGrain) sameSnapshot(ctx context.Context, base uint64) error {
+	now, err := g.m.cfg.Store.SnapshotSeq(ctx, g.app)
+	switch {
+	case err != nil:
+		return fmt.Errorf("snapshot of %q: %w", g.app, err)
+	case now != base:
+		return fmt.Errorf("snapshot of %q: %w: at %d, read at %d", g.app, jetlog.ErrSuperseded, now, base)
+	}
+	return nil
 }
 
 // readSnapshot returns the app's newest snapshot and the sequence it
@@ -327,27 +363,32 @@ func (g *appGrain) snapshots(period time.Duration, from uint64) {
 			continue
 		}
 		began := time.Now()
-		size, err := g.snapshot(through)
+		size, marked, err := g.snapshot(through)
 		if err != nil {
 			g.m.log.Warn("app snapshot not written", "app", g.app, "through", through, "err", err)
 			continue
 		}
 		g.m.log.Info("app snapshot written", "app", g.app, "through", through, "bytes", size, "took", time.Since(began))
-		done = through
+		done = max(through, marked)
 	}
 }
 
 // snapshot builds the app's state through seq beside the live one (the
-// previous snapshot and the subject after it) and stores it.
-func (g *appGrain) snapshot(through uint64) (int, error) {
+// previous snapshot and the subject after it) and stores it, which
+// compacts the log under it. If through is still the subject's last
+// message, a marker (jetlog.Writer.Mark) is appended first, so that the
+// compaction can purge that batch too (the writer expects the subject's
+// last message to stay); marked is the marker's sequence, which needs no
+// snapshot of its own.
+func (g *appGrain) snapshot(through uint64) (size int, marked uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	st, after, err := g.readSnapshot(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if after >= through {
-		return 0, nil
+		return 0, 0, nil
 	}
 	if _, err := g.log.Replay(ctx, after, through, func(_ uint64, recs []event.Record) error {
 		for i := range recs {
@@ -357,7 +398,12 @@ func (g *appGrain) snapshot(through uint64) (int, error) {
 		}
 		return nil
 	}); err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	// The log after the snapshot read is purged once a newer one is
+	// recorded: build on it only if it is still the recorded one.
+	if err := g.sameSnapshot(ctx, after); err != nil {
+		return 0, 0, err
 	}
 	one := analytics.NewState()
 	if a := st.Apps[g.app]; a != nil {
@@ -366,16 +412,21 @@ func (g *appGrain) snapshot(through uint64) (int, error) {
 	var buf bytes.Buffer
 	zw, err := zstd.NewWriter(&buf, zstd.WithEncoderConcurrency(1))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := analytics.WriteState(zw, one); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := zw.Close(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	size := buf.Len()
-	return size, g.m.cfg.Store.PutSnapshot(ctx, g.app, through, &buf)
+	if g.writer.Last() == through {
+		if marked, err = g.writer.Mark(g.m.cfg.Member); err != nil {
+			return 0, 0, err
+		}
+	}
+	size = buf.Len()
+	return size, marked, g.m.cfg.Store.PutSnapshot(ctx, g.app, through, &buf)
 }
 
 // ownedWriter is the journal's writer of an owned app: each acknowledged

@@ -97,8 +97,7 @@ func (l *AppLog) Claim(ctx context.Context, expected uint64, who string) (uint64
 		return 0, l.err
 	}
 	m := l.message(expected, nil)
-	m.Header.Set(HeaderKind, kindClaim)
-	m.Header.Set(HeaderClaimant, headerValue(who))
+	markAsClaim(m, headerValue(who))
 	seq, err := l.publish(ctx, m)
 	if errors.Is(err, ErrFenced) {
 		last, lerr := l.Last(ctx)
@@ -108,6 +107,13 @@ func (l *AppLog) Claim(ctx context.Context, expected uint64, who string) (uint64
 		return last, err
 	}
 	return seq, err
+}
+
+// markAsClaim makes m a claim marker of who (a header value already).
+func markAsClaim(m *nats.Msg, who string) {
+	m.Data = nil
+	m.Header.Set(HeaderKind, kindClaim)
+	m.Header.Set(HeaderClaimant, who)
 }
 
 // headerValue returns s without the control characters a header value

@@ -324,7 +324,7 @@ func TestStreamConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := info.Config
-	if c.Name != "SESSIONS" || !reflect.DeepEqual(c.Subjects, []string{"sessions.app.*"}) || c.Storage != jetstream.FileStorage ||
+	if c.Name != "SESSIONS" || !reflect.DeepEqual(c.Subjects, []string{"sessions.app.*", "sessions.snap.*"}) || c.Storage != jetstream.FileStorage ||
 		c.Duplicates != DuplicateWindow || c.Replicas != 1 || c.DenyPurge || c.DenyDelete || c.MaxMsgs != -1 || c.MaxBytes != -1 || c.MaxAge != 0 {
 		t.Fatalf("stream config %+v", c)
 	}

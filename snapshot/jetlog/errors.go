@@ -12,6 +12,10 @@ var (
 	ErrFenced = errors.New("jetlog: fenced: another writer wrote or claimed the app")
 	// ErrNoSnapshot: the app has no snapshot in the bucket.
 	ErrNoSnapshot = errors.New("jetlog: no snapshot")
+	// ErrSuperseded: a newer snapshot of the app was recorded meanwhile (a
+	// snapshot written late by a former owner, or one looked up as it was
+	// replaced); nothing was changed.
+	ErrSuperseded = errors.New("jetlog: a newer snapshot is recorded")
 	// ErrMalformed: a message body or a snapshot's headers are not what
 	// this package writes.
 	ErrMalformed = errors.New("jetlog: malformed message")

@@ -9,28 +9,46 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/sessionserver/sessionserver/actors/event"
+	"github.com/nats-io/nuid"
 )
 
-// HeaderSeq, in a snapshot object's headers, is the stream sequence the
-// snapshot covers.
-const HeaderSeq = "Sessions-Seq"
+// HeaderSeq, in a snapshot object's headers and in its record, is the
+// stream sequence the snapshot covers; HeaderObject, in the record, names
+// the object.
+const (
+	HeaderSeq    = "Sessions-Seq"
+	HeaderObject = "Sessions-Object"
+)
+
+// snapRef is an app's current snapshot as its record names it: the
+// sequence it covers, its object, and the record's own stream sequence
+// (0 for a snapshot written before records: the object named by the
+// app's token alone).
+type snapRef struct {
+	seq    uint64
+	object string
+	at     uint64
+}
 
 // PutSnapshot stores r as the app's snapshot, covering the app's log
-// through stream sequence seq, in place of the one before (the bucket
-// keeps the newest only; the object is named by the app's token). The
-// object store cuts it into chunks and checks a SHA-256 digest on Get;
-// the new snapshot replaces the old one only once all of it is stored.
-// Give ctx a deadline that allows for the size: without one the client
-// allows 5 s. The newest Put wins, whatever its seq: an older snapshot is
-// still consistent (the log is never compacted under it), only slower to
-// start from.
+// through stream sequence seq, and then compacts the app's log: the
+// messages the snapshot covers are purged, and so is the snapshot before.
+//
+// The snapshot is an object of a name of its own; it becomes the app's
+// snapshot when a record naming it is appended to the app's snapshot
+// subject, expecting the subject's last message to be the record it
+// read (JetStream's compare-and-set). A record only ever moves to a
+// higher sequence: a former owner that finishes an older snapshot late
+// finds a newer one recorded, deletes its own object and returns an error
+// wrapping ErrSuperseded, and the log it would need is never purged under
+// a recorded snapshot. Give ctx a deadline that allows for the size:
+// without one the client allows 5 s.
 func (s *Store) PutSnapshot(ctx context.Context, app string, seq uint64, r io.Reader) error {
-	name, err := objectName(app)
-	if err != nil {
-		return err
+	l := s.App(app)
+	if l.err != nil {
+		return l.err
 	}
+	name := l.token + "." + strconv.FormatUint(seq, 10) + "." + nuid.Next()
 	meta := jetstream.ObjectMeta{
 		Name:        name,
 		Description: "snapshot of app " + strconv.Quote(app),
@@ -39,18 +57,181 @@ func (s *Store) PutSnapshot(ctx context.Context, app string, seq uint64, r io.Re
 	if _, err := s.obs.Put(ctx, meta, r); err != nil {
 		return fmt.Errorf("jetlog: put snapshot of app %q: %w", app, err)
 	}
+	prev, at, err := s.record(ctx, l, seq, name)
+	if err != nil {
+		s.dropObject(ctx, name)
+		return fmt.Errorf("jetlog: record snapshot of app %q at %d: %w", app, seq, err)
+	}
+	s.compact(ctx, l, prev, at, seq)
 	return nil
 }
 
-// GetSnapshot returns the app's snapshot: the sequence it covers and its
-// bytes, to read while ctx lasts (without a deadline the client allows
-// 5 s) and close; the error wraps ErrNoSnapshot
-// if there is none. A read that ends in io.EOF has matched the digest; a
-// mismatch or a chunk lost is an error from Read.
-func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadCloser, error) {
-	name, err := objectName(app)
+// record appends the record of the snapshot object name covering seq to
+// the app's snapshot subject, provided the recorded one covers less, and
+// returns the one it replaced (if any) and the new record's sequence.
+func (s *Store) record(ctx context.Context, l *AppLog, seq uint64, name string) (prev *snapRef, at uint64, err error) {
+	for {
+		prev, err = s.snapshotRef(ctx, l)
+		if err != nil {
+			return nil, 0, err
+		}
+		if prev != nil && prev.seq >= seq {
+			return nil, 0, fmt.Errorf("%w: the recorded snapshot covers %d", ErrSuperseded, prev.seq)
+		}
+		m := nats.NewMsg(s.snapPrefix + l.token)
+		m.Header.Set(jetstream.MsgIDHeader, nuid.Next())
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev.recordAt(), 10))
+		m.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
+		m.Header.Set(HeaderObject, name)
+		err = retry(ctx, s.log, "record snapshot", func(ctx context.Context) error {
+			ack, err := s.js.PublishMsg(ctx, m)
+			if err == nil {
+				at = ack.Sequence
+			}
+			return err
+		}, transient)
+		if wrongLast(err) {
+			continue // recorded by someone else meanwhile: compare again
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		return prev, at, nil
+	}
+}
+
+func (r *snapRef) recordAt() uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.at
+}
+
+// compact purges what the snapshot recorded at sequence at, covering the
+// app's log through seq, made useless: the subject's messages before seq
+// (seq too, unless it is the subject's last: a writer expects that one),
+// the records before at, and the object of the snapshot before. It is
+// best effort: what fails stays until the next snapshot's compaction.
+func (s *Store) compact(ctx context.Context, l *AppLog, prev *snapRef, at, seq uint64) {
+	below := seq
+	if last, err := l.Last(ctx); err == nil && last > seq {
+		below = seq + 1
+	}
+	purges := []struct {
+		what string
+		opts []jetstream.StreamPurgeOpt
+	}{
+		{"log", []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(l.subject), jetstream.WithPurgeSequence(below)}},
+		{"snapshot records", []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(s.snapPrefix + l.token), jetstream.WithPurgeSequence(at)}},
+	}
+	for _, p := range purges {
+		err := retry(ctx, s.log, "compact", func(ctx context.Context) error {
+			return s.stream.Purge(ctx, p.opts...)
+		}, transient)
+		if err != nil {
+			s.log.Warn("jetlog: compaction left "+p.what+" behind", "app", l.app, "below", below, "err", err)
+		}
+	}
+	if prev != nil {
+		s.dropObject(ctx, prev.object)
+	} else {
+		s.dropObject(ctx, l.token) // a snapshot from before records, if any
+	}
+}
+
+// dropObject deletes an object, best effort.
+func (s *Store) dropObject(ctx context.Context, name string) {
+	err := s.obs.Delete(ctx, name)
+	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		s.log.Warn("jetlog: snapshot object not deleted", "object", name, "err", err)
+	}
+}
+
+// snapshotRef returns the app's recorded snapshot: the last message of
+// its snapshot subject, read from the stream's leader; or, without one,
+// an object named by the app's token alone (written before records);
+// nil if the app has no snapshot.
+func (s *Store) snapshotRef(ctx context.Context, l *AppLog) (*snapRef, error) {
+	var m *jetstream.RawStreamMsg
+	err := retry(ctx, s.log, "snapshot record", func(ctx context.Context) error {
+		var err error
+		m, err = s.stream.GetLastMsgForSubject(ctx, s.snapPrefix+l.token)
+		return err
+	}, transient)
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return s.legacyRef(ctx, l)
+	case err != nil:
+		return nil, err
+	}
+	seq, err := strconv.ParseUint(m.Header.Get(HeaderSeq), 10, 64)
+	name := m.Header.Get(HeaderObject)
+	if err != nil || name == "" {
+		return nil, fmt.Errorf("%w: snapshot record of app %q at %d: %q %q", ErrMalformed, l.app, m.Sequence, m.Header.Get(HeaderSeq), name)
+	}
+	return &snapRef{seq: seq, object: name, at: m.Sequence}, nil
+}
+
+// legacyRef returns the snapshot object named by the app's token, if any.
+func (s *Store) legacyRef(ctx context.Context, l *AppLog) (*snapRef, error) {
+	var info *jetstream.ObjectInfo
+	err := retry(ctx, s.log, "snapshot info", func(ctx context.Context) error {
+		var err error
+		info, err = s.obs.GetInfo(ctx, l.token)
+		return err
+	}, transient)
+	switch {
+	case errors.Is(err, jetstream.ErrObjectNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	seq, err := strconv.ParseUint(info.Headers.Get(HeaderSeq), 10, 64)
 	if err != nil {
-		return 0, nil, err
+		return nil, fmt.Errorf("%w: snapshot of app %q: %s header: %w", ErrMalformed, l.app, HeaderSeq, err)
+	}
+	return &snapRef{seq: seq, object: l.token}, nil
+}
+
+// SnapshotSeq returns the sequence the app's recorded snapshot covers (0
+// without one), read from the stream's leader. A reader of the app's
+// snapshot and of the log after it checks, once it has read the log it
+// needs, that SnapshotSeq still returns the snapshot's sequence: then
+// nothing it read was purged under it. Otherwise a newer snapshot was
+// recorded meanwhile, the log it covers may be purged already, and the
+// reader starts again from that snapshot.
+func (s *Store) SnapshotSeq(ctx context.Context, app string) (uint64, error) {
+	l := s.App(app)
+	if l.err != nil {
+		return 0, l.err
+	}
+	ref, err := s.snapshotRef(ctx, l)
+	if err != nil {
+		return 0, fmt.Errorf("jetlog: snapshot of app %q: %w", app, err)
+	}
+	if ref == nil {
+		return 0, nil
+	}
+	return ref.seq, nil
+}
+
+// GetSnapshot returns the app's recorded snapshot: the sequence it covers
+// and its bytes, to read while ctx lasts (without a deadline the client
+// allows 5 s) and close; the error wraps ErrNoSnapshot if there is none.
+// A read that ends in io.EOF has matched the digest; a mismatch or a
+// chunk lost is an error from Read. A snapshot replaced and deleted while
+// it is looked up is an error wrapping ErrSuperseded: look again.
+func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadCloser, error) {
+	l := s.App(app)
+	if l.err != nil {
+		return 0, nil, l.err
+	}
+	ref, err := s.snapshotRef(ctx, l)
+	switch {
+	case err != nil:
+		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: %w", app, err)
+	case ref == nil:
+		return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
 	}
 	// The object's info is read in attempts (a stream may be between
 	// leaders after a member left); the chunks are read while ctx lasts.
@@ -61,7 +242,7 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 	err = retry(ctx, s.log, "get snapshot", func(actx context.Context) error {
 		rctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(actx, cancel)
-		r, err := s.obs.Get(rctx, name)
+		r, err := s.obs.Get(rctx, ref.object)
 		var i *jetstream.ObjectInfo
 		if err == nil {
 			i, err = r.Info()
@@ -87,15 +268,24 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 		return nil
 	}, transient)
 	switch {
+	case errors.Is(err, jetstream.ErrObjectNotFound) && ref.at == 0:
+		// A snapshot from before records, replaced meanwhile, or none.
+		if now, rerr := s.snapshotRef(ctx, l); rerr == nil && now == nil {
+			return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
+		}
+		return 0, nil, fmt.Errorf("%w: app %q: snapshot %q", ErrSuperseded, app, ref.object)
 	case errors.Is(err, jetstream.ErrObjectNotFound):
-		return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
+		if now, rerr := s.snapshotRef(ctx, l); rerr == nil && now != nil && now.at != ref.at {
+			return 0, nil, fmt.Errorf("%w: app %q: snapshot %q", ErrSuperseded, app, ref.object)
+		}
+		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: recorded object %q: %w", app, ref.object, err)
 	case err != nil:
 		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: %w", app, err)
 	}
 	seq, err := strconv.ParseUint(info.Headers.Get(HeaderSeq), 10, 64)
-	if err != nil {
+	if err != nil || seq != ref.seq {
 		res.Close()
-		return 0, nil, fmt.Errorf("%w: snapshot of app %q: %s header: %w", ErrMalformed, app, HeaderSeq, err)
+		return 0, nil, fmt.Errorf("%w: snapshot of app %q: %s header %q, recorded %d", ErrMalformed, app, HeaderSeq, info.Headers.Get(HeaderSeq), ref.seq)
 	}
 	return seq, res, nil
 }
@@ -113,31 +303,31 @@ func (r *objectResult) Close() error {
 	return err
 }
 
-// Purge removes every message of the app's subject and its snapshot (an
-// app deleted). A writer of the app is fenced by it; the app's next
-// writer claims it after sequence 0.
+// Purge removes every message of the app's subject, its snapshot and the
+// snapshot's records (an app deleted). A writer of the app is fenced by
+// it; the app's next writer claims it after sequence 0.
 func (s *Store) Purge(ctx context.Context, app string) error {
 	l := s.App(app)
 	if l.err != nil {
 		return l.err
 	}
-	err := retry(ctx, s.log, "purge", func(ctx context.Context) error {
-		return s.stream.Purge(ctx, jetstream.WithPurgeSubject(l.subject))
-	}, transient)
+	ref, err := s.snapshotRef(ctx, l)
 	if err != nil {
 		return fmt.Errorf("jetlog: purge app %q: %w", app, err)
 	}
-	err = s.obs.Delete(ctx, l.token)
-	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("jetlog: purge snapshot of app %q: %w", app, err)
+	for _, subject := range []string{l.subject, s.snapPrefix + l.token} {
+		err := retry(ctx, s.log, "purge", func(ctx context.Context) error {
+			return s.stream.Purge(ctx, jetstream.WithPurgeSubject(subject))
+		}, transient)
+		if err != nil {
+			return fmt.Errorf("jetlog: purge app %q: %w", app, err)
+		}
+	}
+	if ref != nil {
+		err = s.obs.Delete(ctx, ref.object)
+		if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return fmt.Errorf("jetlog: purge snapshot of app %q: %w", app, err)
+		}
 	}
 	return nil
-}
-
-// objectName returns the app's snapshot object name, its token.
-func objectName(app string) (string, error) {
-	if len(app) == 0 || len(app) > event.MaxApp {
-		return "", fmt.Errorf("%w: %d bytes", ErrAppName, len(app))
-	}
-	return AppToken(app), nil
 }

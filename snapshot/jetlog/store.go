@@ -86,14 +86,16 @@ func validName(s string) bool {
 // Store is a connection to the stream that holds every app's log and to
 // the bucket that holds their snapshots. It is safe for concurrent use.
 type Store struct {
-	cfg     Config
-	log     *slog.Logger
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	obs     jetstream.ObjectStore
-	prefix  string // "<lower(stream)>.app."
-	payload int    // the largest message body Append sends
+	cfg    Config
+	log    *slog.Logger
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	obs    jetstream.ObjectStore
+	prefix string // "<lower(stream)>.app."
+	// snapPrefix is "<lower(stream)>.snap.": each app's snapshot records.
+	snapPrefix string
+	payload    int // the largest message body Append sends
 }
 
 // Connect connects to cfg.URL (reconnecting forever once connected),
@@ -105,7 +107,8 @@ func Connect(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, log: cfg.Logger, prefix: strings.ToLower(cfg.Stream) + ".app."}
+	lower := strings.ToLower(cfg.Stream)
+	s := &Store{cfg: cfg, log: cfg.Logger, prefix: lower + ".app.", snapPrefix: lower + ".snap."}
 	if s.nc, err = s.dial(ctx); err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func (s *Store) dial(ctx context.Context) (*nats.Conn, error) {
 func (s *Store) setUp(ctx context.Context) error {
 	sc := jetstream.StreamConfig{
 		Name:        s.cfg.Stream,
-		Subjects:    []string{s.prefix + "*"},
+		Subjects:    []string{s.prefix + "*", s.snapPrefix + "*"},
 		Storage:     jetstream.FileStorage,
 		Replicas:    s.cfg.Replicas,
 		Duplicates:  DuplicateWindow,
@@ -166,7 +169,7 @@ func (s *Store) setUp(ctx context.Context) error {
 		MaxBytes:    -1,
 		MaxAge:      0,
 		MaxMsgSize:  -1,
-		DenyDelete:  false, // erasure of an app purges its subject
+		DenyDelete:  false, // compaction and app deletion purge subjects
 		DenyPurge:   false,
 		AllowDirect: false, // every read is the leader's, never a lagging follower's
 	}

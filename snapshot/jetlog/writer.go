@@ -58,6 +58,8 @@ type Writer struct {
 type request struct {
 	body []byte // its records, length-prefixed
 	n    int    // how many
+	mark string // Mark: the claimant of a marker, published alone
+	seq  uint64 // the sequence of the message that carried it
 	err  error
 	done chan struct{} // cap 1
 }
@@ -104,6 +106,33 @@ func (w *Writer) AppendBatch(recs []event.Record) error {
 	r.body = EncodeBatch(r.body[:0], recs)
 	r.n = len(recs)
 	return w.call(r)
+}
+
+// Mark appends a claim marker naming who (the writer's own) after the
+// Writer's last message and returns its sequence. It carries no records:
+// it moves the subject's last message past a batch that compaction may
+// then purge whole (see Store.PutSnapshot), and the Writer appends after
+// it as after any batch.
+func (w *Writer) Mark(who string) (uint64, error) {
+	r := requestPool.Get().(*request)
+	r.body, r.n, r.mark = r.body[:0], 0, headerValue(who)
+	if r.mark == "" {
+		r.mark = "-"
+	}
+	err := w.enqueue(r)
+	if err != nil {
+		r.mark = ""
+		requestPool.Put(r)
+		return 0, err
+	}
+	<-r.done
+	err, seq := r.err, r.seq
+	r.err, r.mark = nil, ""
+	requestPool.Put(r)
+	if err != nil {
+		return 0, err
+	}
+	return seq, nil
 }
 
 // call queues r, waits for its answer and recycles it.
@@ -155,9 +184,12 @@ func (w *Writer) run() {
 		if batch == nil {
 			return
 		}
-		body := w.body(batch)
+		m := w.log.message(last, w.body(batch))
+		if batch[0].mark != "" {
+			markAsClaim(m, batch[0].mark)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		seq, err := w.log.publish(ctx, w.log.message(last, body))
+		seq, err := w.log.publish(ctx, m)
 		cancel()
 		if !w.finish(batch, seq, err) {
 			return
@@ -183,8 +215,8 @@ func (w *Writer) take(batch []*request) ([]*request, uint64) {
 	defer w.mu.Unlock()
 	n, size, k := 0, 0, 0
 	for _, r := range w.queue {
-		if k > 0 && (n+r.n > MaxBatchRecords || size+len(r.body) > w.maxBytes) {
-			break
+		if k > 0 && (n+r.n > MaxBatchRecords || size+len(r.body) > w.maxBytes || r.mark != "" || w.queue[0].mark != "") {
+			break // a marker is published alone
 		}
 		n, size, k = n+r.n, size+len(r.body), k+1
 	}
@@ -226,7 +258,7 @@ func (w *Writer) finish(batch []*request, seq uint64, err error) bool {
 	}
 	w.mu.Unlock()
 	for _, r := range batch {
-		r.err = err
+		r.err, r.seq = err, seq
 		r.done <- struct{}{}
 	}
 	for _, r := range failed {

@@ -124,3 +124,51 @@ func TestWriterStopsOnFailure(t *testing.T) {
 	default:
 	}
 }
+
+// Mark appends a claim marker of the writer's own, alone, among batches
+// sent at the same time: the subject ends with it, replay skips it, and
+// the writer appends after it.
+func TestWriterMark(t *testing.T) {
+	_, s := single(t)
+	ctx := testCtx(t)
+	l := s.App("shop")
+	w := l.Writer(0, 0)
+	defer w.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Go(func() {
+			rec := recs("shop", i, 1)[0]
+			errs <- w.Append(&rec)
+		})
+	}
+	mark, err := w.Mark("member-1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := s.stream.GetMsg(ctx, mark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get(HeaderKind) != kindClaim || m.Header.Get(HeaderClaimant) != "member-1" || len(m.Data) != 0 {
+		t.Fatalf("marker at %d: headers %v, %d bytes", mark, m.Header, len(m.Data))
+	}
+	after := recs("shop", 40, 1)[0]
+	if err := w.Append(&after); err != nil {
+		t.Fatalf("append after the marker: %v", err)
+	}
+	got, seqs := replayAll(t, l)
+	if len(got) != 41 || slices.Contains(seqs, mark) {
+		t.Fatalf("replayed %d records in batches %v (marker %d)", len(got), seqs, mark)
+	}
+	if last, err := l.Last(ctx); err != nil || last != w.Last() || last <= mark {
+		t.Fatalf("last %d, writer's %d, marker %d, %v", last, w.Last(), mark, err)
+	}
+}
