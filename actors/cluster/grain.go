@@ -146,20 +146,35 @@ func (g *appGrain) activate() {
 // snapshot it started from is still the recorded one; if not, the log
 // after it may have been purged under the replay, and load starts again
 // from the newer snapshot.
+//
+// The first attempt reads the snapshot its hint in the bucket names
+// (jetlog.Store.GetSnapshotHint), so that reading it overlaps the log's
+// stream electing a leader after a member died; the check after the
+// replay tells whether the hint was current. Any failure of that attempt
+// is followed by one from the record on the log's stream.
 func (g *appGrain) load(ctx context.Context) (app *analytics.App, claim, prior uint64, replayed int, err error) {
+	hint := true
 	for {
-		app, claim, prior, replayed, err = g.loadFrom(ctx)
-		if !errors.Is(err, jetlog.ErrSuperseded) {
+		app, claim, prior, replayed, err = g.loadFrom(ctx, hint)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return app, claim, prior, replayed, err
+		case hint:
+			g.m.log.Info("app activation from the snapshot hint failed: reading the recorded snapshot", "app", g.app, "err", err)
+			hint = false
+		case errors.Is(err, jetlog.ErrSuperseded):
+			g.m.log.Info("app snapshot replaced during activation: reading the newer one", "app", g.app)
+		default:
 			return app, claim, prior, replayed, err
 		}
-		g.m.log.Info("app snapshot replaced during activation: reading the newer one", "app", g.app)
 	}
 }
 
 // loadFrom is one attempt of load, from the snapshot recorded when it
-// begins; an error wrapping jetlog.ErrSuperseded if it was replaced.
-func (g *appGrain) loadFrom(ctx context.Context) (app *analytics.App, claim, prior uint64, replayed int, err error) {
-	st, base, err := g.readSnapshot(ctx)
+// begins (or hinted, with hint); an error wrapping jetlog.ErrSuperseded
+// if that was not, or is no longer, the recorded one.
+func (g *appGrain) loadFrom(ctx context.Context, hint bool) (app *analytics.App, claim, prior uint64, replayed int, err error) {
+	st, base, err := g.readSnapshot(ctx, hint)
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
@@ -211,8 +226,12 @@ func (g *appGrain) sameSnapshot(ctx context.Context, base uint64) error {
 
 // readSnapshot returns the app's newest snapshot and the sequence it
 // covers; an empty state at 0 when it has none.
-func (g *appGrain) readSnapshot(ctx context.Context) (*analytics.State, uint64, error) {
-	seq, rc, err := g.m.cfg.Store.GetSnapshot(ctx, g.app)
+func (g *appGrain) readSnapshot(ctx context.Context, hint bool) (*analytics.State, uint64, error) {
+	get := g.m.cfg.Store.GetSnapshot
+	if hint {
+		get = g.m.cfg.Store.GetSnapshotHint
+	}
+	seq, rc, err := get(ctx, g.app)
 	if errors.Is(err, jetlog.ErrNoSnapshot) {
 		return analytics.NewState(), 0, nil
 	}
@@ -383,7 +402,7 @@ func (g *appGrain) snapshots(period time.Duration, from uint64) {
 func (g *appGrain) snapshot(through uint64) (size int, marked uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	st, after, err := g.readSnapshot(ctx)
+	st, after, err := g.readSnapshot(ctx, false)
 	if err != nil {
 		return 0, 0, err
 	}

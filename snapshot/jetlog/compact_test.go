@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,7 +38,9 @@ func objects(t *testing.T, s *Store) []string {
 	}
 	var names []string
 	for _, o := range list {
-		names = append(names, o.Name)
+		if !strings.HasSuffix(o.Name, ".hint") {
+			names = append(names, o.Name)
+		}
 	}
 	return names
 }
@@ -267,5 +270,68 @@ func TestPurgeRemovesSnapshotRecords(t *testing.T) {
 	}
 	if err := s.PutSnapshot(ctx, "shop", last, bytes.NewReader([]byte("y"))); err != nil {
 		t.Fatalf("snapshot after purge: %v", err)
+	}
+}
+
+// GetSnapshotHint reads the snapshot the bucket's hint names: the
+// recorded one after each put; a stale hint is returned as it is (the
+// caller's check against SnapshotSeq tells), and a hint whose object is
+// gone, or no hint, falls back to the record.
+func TestSnapshotHint(t *testing.T) {
+	_, s := single(t)
+	ctx := testCtx(t)
+	l := s.App("shop")
+	hinted := func() (uint64, string) {
+		t.Helper()
+		seq, rc, err := s.GetSnapshotHint(ctx, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq, string(data)
+	}
+	if _, _, err := s.GetSnapshotHint(ctx, "shop"); !errors.Is(err, ErrNoSnapshot) {
+		t.Fatalf("no snapshot: %v", err)
+	}
+	if err := s.PutSnapshot(ctx, "shop", 5, bytes.NewReader([]byte("five"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.obs.GetInfo(ctx, hintName(l)); err != nil {
+		t.Fatalf("no hint after a put: %v", err)
+	}
+	if seq, data := hinted(); seq != 5 || data != "five" {
+		t.Fatalf("hinted %d %q", seq, data)
+	}
+	// An old owner's object kept, and the hint put back to it: stale.
+	stale := jetstream.ObjectMeta{Name: l.token + ".3.x", Headers: nats.Header{HeaderSeq: []string{"3"}}}
+	if _, err := s.obs.Put(ctx, stale, bytes.NewReader([]byte("three"))); err != nil {
+		t.Fatal(err)
+	}
+	hint := jetstream.ObjectMeta{Name: hintName(l), Headers: nats.Header{HeaderSeq: []string{"3"}, HeaderObject: []string{stale.Name}}}
+	if _, err := s.obs.Put(ctx, hint, bytes.NewReader(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if seq, data := hinted(); seq != 3 || data != "three" {
+		t.Fatalf("stale hint read %d %q", seq, data)
+	}
+	if seq, err := s.SnapshotSeq(ctx, "shop"); err != nil || seq != 5 {
+		t.Fatalf("SnapshotSeq = %d, %v: the check that tells a stale hint", seq, err)
+	}
+	// The hint's object gone: the record's snapshot.
+	if err := s.obs.Delete(ctx, stale.Name); err != nil {
+		t.Fatal(err)
+	}
+	if seq, data := hinted(); seq != 5 || data != "five" {
+		t.Fatalf("hint to a deleted object: %d %q", seq, data)
+	}
+	if err := s.Purge(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.obs.GetInfo(ctx, hintName(l)); !errors.Is(err, jetstream.ErrObjectNotFound) {
+		t.Fatalf("hint after purge: %v", err)
 	}
 }

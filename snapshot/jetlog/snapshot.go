@@ -1,6 +1,7 @@
 package jetlog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,11 +60,67 @@ func (s *Store) PutSnapshot(ctx context.Context, app string, seq uint64, r io.Re
 	}
 	prev, at, err := s.record(ctx, l, seq, name)
 	if err != nil {
-		s.dropObject(ctx, name)
+		if errors.Is(err, ErrSuperseded) {
+			// Refused for certain. After any other error the record may
+			// have been stored (its acknowledgement lost): the object
+			// stays, in case it is the recorded one.
+			s.dropObject(ctx, name)
+		}
 		return fmt.Errorf("jetlog: record snapshot of app %q at %d: %w", app, seq, err)
 	}
 	s.compact(ctx, l, prev, at, seq)
+	s.writeHint(ctx, l, seq, name)
 	return nil
+}
+
+// hintName is the object that names an app's recorded snapshot for
+// GetSnapshotHint: a copy of the record kept in the bucket, so that it
+// is read from the bucket's stream alone.
+func hintName(l *AppLog) string { return l.token + ".hint" }
+
+// writeHint stores the hint of the snapshot just recorded, best effort.
+func (s *Store) writeHint(ctx context.Context, l *AppLog, seq uint64, name string) {
+	meta := jetstream.ObjectMeta{
+		Name:        hintName(l),
+		Description: "the recorded snapshot of app " + strconv.Quote(l.app),
+		Headers:     nats.Header{HeaderSeq: []string{strconv.FormatUint(seq, 10)}, HeaderObject: []string{name}},
+	}
+	if _, err := s.obs.Put(ctx, meta, bytes.NewReader(nil)); err != nil {
+		s.log.Warn("jetlog: snapshot hint not written", "app", l.app, "err", err)
+	}
+}
+
+// GetSnapshotHint is GetSnapshot read from the bucket alone: the object
+// a hint names, written after each record, without reading the record
+// from the log's stream (whose leader may be the one being replaced when
+// a member died, while the bucket's is not). The hint may be stale: the
+// caller must check, once it has replayed the log after the returned
+// sequence, that SnapshotSeq still returns it (and fall back to
+// GetSnapshot if not). Without a usable hint it is GetSnapshot.
+func (s *Store) GetSnapshotHint(ctx context.Context, app string) (uint64, io.ReadCloser, error) {
+	l := s.App(app)
+	if l.err != nil {
+		return 0, nil, l.err
+	}
+	var info *jetstream.ObjectInfo
+	err := retry(ctx, s.log, "snapshot hint", func(ctx context.Context) error {
+		var err error
+		info, err = s.obs.GetInfo(ctx, hintName(l))
+		return err
+	}, transient)
+	if err != nil {
+		return s.GetSnapshot(ctx, app)
+	}
+	seq, err := strconv.ParseUint(info.Headers.Get(HeaderSeq), 10, 64)
+	name := info.Headers.Get(HeaderObject)
+	if err != nil || name == "" {
+		return s.GetSnapshot(ctx, app)
+	}
+	got, rc, err := s.readObject(ctx, &snapRef{seq: seq, object: name})
+	if err != nil {
+		return s.GetSnapshot(ctx, app)
+	}
+	return got, rc, nil
 }
 
 // record appends the record of the snapshot object name covering seq to
@@ -233,13 +290,35 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 	case ref == nil:
 		return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
 	}
+	seq, rc, err := s.readObject(ctx, ref)
+	switch {
+	case errors.Is(err, jetstream.ErrObjectNotFound) && ref.at == 0:
+		// A snapshot from before records, replaced meanwhile, or none.
+		if now, rerr := s.snapshotRef(ctx, l); rerr == nil && now == nil {
+			return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
+		}
+		return 0, nil, fmt.Errorf("%w: app %q: snapshot %q", ErrSuperseded, app, ref.object)
+	case errors.Is(err, jetstream.ErrObjectNotFound):
+		if now, rerr := s.snapshotRef(ctx, l); rerr == nil && now != nil && now.at != ref.at {
+			return 0, nil, fmt.Errorf("%w: app %q: snapshot %q", ErrSuperseded, app, ref.object)
+		}
+		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: recorded object %q: %w", app, ref.object, err)
+	case err != nil:
+		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: %w", app, err)
+	}
+	return seq, rc, nil
+}
+
+// readObject opens the snapshot object ref names and checks that it
+// covers ref.seq.
+func (s *Store) readObject(ctx context.Context, ref *snapRef) (uint64, io.ReadCloser, error) {
 	// The object's info is read in attempts (a stream may be between
 	// leaders after a member left); the chunks are read while ctx lasts.
 	var (
 		res  jetstream.ObjectResult
 		info *jetstream.ObjectInfo
 	)
-	err = retry(ctx, s.log, "get snapshot", func(actx context.Context) error {
+	err := retry(ctx, s.log, "get snapshot", func(actx context.Context) error {
 		rctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(actx, cancel)
 		r, err := s.obs.Get(rctx, ref.object)
@@ -267,25 +346,13 @@ func (s *Store) GetSnapshot(ctx context.Context, app string) (uint64, io.ReadClo
 		res, info = &objectResult{r, cancel}, i
 		return nil
 	}, transient)
-	switch {
-	case errors.Is(err, jetstream.ErrObjectNotFound) && ref.at == 0:
-		// A snapshot from before records, replaced meanwhile, or none.
-		if now, rerr := s.snapshotRef(ctx, l); rerr == nil && now == nil {
-			return 0, nil, fmt.Errorf("%w: app %q", ErrNoSnapshot, app)
-		}
-		return 0, nil, fmt.Errorf("%w: app %q: snapshot %q", ErrSuperseded, app, ref.object)
-	case errors.Is(err, jetstream.ErrObjectNotFound):
-		if now, rerr := s.snapshotRef(ctx, l); rerr == nil && now != nil && now.at != ref.at {
-			return 0, nil, fmt.Errorf("%w: app %q: snapshot %q", ErrSuperseded, app, ref.object)
-		}
-		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: recorded object %q: %w", app, ref.object, err)
-	case err != nil:
-		return 0, nil, fmt.Errorf("jetlog: get snapshot of app %q: %w", app, err)
+	if err != nil {
+		return 0, nil, err
 	}
 	seq, err := strconv.ParseUint(info.Headers.Get(HeaderSeq), 10, 64)
 	if err != nil || seq != ref.seq {
 		res.Close()
-		return 0, nil, fmt.Errorf("%w: snapshot of app %q: %s header %q, recorded %d", ErrMalformed, app, HeaderSeq, info.Headers.Get(HeaderSeq), ref.seq)
+		return 0, nil, fmt.Errorf("%w: snapshot %q: %s header %q, recorded %d", ErrMalformed, ref.object, HeaderSeq, info.Headers.Get(HeaderSeq), ref.seq)
 	}
 	return seq, res, nil
 }
@@ -323,8 +390,12 @@ func (s *Store) Purge(ctx context.Context, app string) error {
 			return fmt.Errorf("jetlog: purge app %q: %w", app, err)
 		}
 	}
+	names := []string{hintName(l)}
 	if ref != nil {
-		err = s.obs.Delete(ctx, ref.object)
+		names = append(names, ref.object)
+	}
+	for _, name := range names {
+		err = s.obs.Delete(ctx, name)
 		if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 			return fmt.Errorf("jetlog: purge snapshot of app %q: %w", app, err)
 		}
