@@ -129,6 +129,22 @@ func TestSnapshotCompactsLog(t *testing.T) {
 	}
 }
 
+// appendEach appends n batches of one record each and returns their
+// sequences.
+func appendEach(t *testing.T, l *AppLog, n int) []uint64 {
+	t.Helper()
+	var seqs []uint64
+	var last uint64
+	for i := range n {
+		var err error
+		if last, err = l.Append(testCtx(t), last, recs(l.app, i, 1)); err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, last)
+	}
+	return seqs
+}
+
 // A snapshot older than the recorded one (a former owner's, late) is
 // refused with ErrSuperseded: its object is deleted and nothing more of
 // the log is purged.
@@ -136,15 +152,7 @@ func TestSnapshotSuperseded(t *testing.T) {
 	_, s := single(t)
 	ctx := testCtx(t)
 	l := s.App("shop")
-	var seqs []uint64
-	var last uint64
-	for i := range 4 {
-		var err error
-		if last, err = l.Append(ctx, last, recs("shop", i, 1)); err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, last)
-	}
+	seqs := appendEach(t, l, 4)
 	if err := s.PutSnapshot(ctx, "shop", seqs[2], bytes.NewReader([]byte("new"))); err != nil {
 		t.Fatal(err)
 	}
@@ -172,15 +180,8 @@ func TestSnapshotConcurrentPuts(t *testing.T) {
 	_, s := single(t)
 	ctx := testCtx(t)
 	l := s.App("shop")
-	var seqs []uint64
-	var last uint64
-	for i := range 12 {
-		var err error
-		if last, err = l.Append(ctx, last, recs("shop", i, 1)); err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, last)
-	}
+	seqs := appendEach(t, l, 12)
+	last := seqs[len(seqs)-1]
 	var wg sync.WaitGroup
 	errs := make([]error, len(seqs))
 	for i, seq := range seqs {
