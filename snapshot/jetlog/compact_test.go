@@ -2,6 +2,7 @@ package jetlog
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +49,14 @@ func objects(t *testing.T, s *Store) []string {
 // readSnapshot returns the app's snapshot's sequence and bytes.
 func readSnapshot(t *testing.T, s *Store, app string) (uint64, []byte) {
 	t.Helper()
-	seq, rc, err := s.GetSnapshot(testCtx(t), app)
+	return readWith(t, s.GetSnapshot, app)
+}
+
+// readWith reads the app's snapshot with get (GetSnapshot or
+// GetSnapshotHint).
+func readWith(t *testing.T, get func(context.Context, string) (uint64, io.ReadCloser, error), app string) (uint64, []byte) {
+	t.Helper()
+	seq, rc, err := get(testCtx(t), app)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,15 +292,7 @@ func TestSnapshotHint(t *testing.T) {
 	l := s.App("shop")
 	hinted := func() (uint64, string) {
 		t.Helper()
-		seq, rc, err := s.GetSnapshotHint(ctx, "shop")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		data, err := io.ReadAll(rc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		seq, data := readWith(t, s.GetSnapshotHint, "shop")
 		return seq, string(data)
 	}
 	if _, _, err := s.GetSnapshotHint(ctx, "shop"); !errors.Is(err, ErrNoSnapshot) {

@@ -102,21 +102,15 @@ func (s *Store) GetSnapshotHint(ctx context.Context, app string) (uint64, io.Rea
 	if l.err != nil {
 		return 0, nil, l.err
 	}
-	var info *jetstream.ObjectInfo
-	err := retry(ctx, s.log, "snapshot hint", func(ctx context.Context) error {
-		var err error
-		info, err = s.obs.GetInfo(ctx, hintName(l))
-		return err
-	}, transient)
+	info, err := s.objectInfo(ctx, hintName(l))
 	if err != nil {
 		return s.GetSnapshot(ctx, app)
 	}
-	seq, err := strconv.ParseUint(info.Headers.Get(HeaderSeq), 10, 64)
-	name := info.Headers.Get(HeaderObject)
-	if err != nil || name == "" {
+	ref, ok := refFrom(info.Headers)
+	if !ok {
 		return s.GetSnapshot(ctx, app)
 	}
-	got, rc, err := s.readObject(ctx, &snapRef{seq: seq, object: name})
+	got, rc, err := s.readObject(ctx, ref)
 	if err != nil {
 		return s.GetSnapshot(ctx, app)
 	}
@@ -221,22 +215,38 @@ func (s *Store) snapshotRef(ctx context.Context, l *AppLog) (*snapRef, error) {
 	case err != nil:
 		return nil, err
 	}
-	seq, err := strconv.ParseUint(m.Header.Get(HeaderSeq), 10, 64)
-	name := m.Header.Get(HeaderObject)
-	if err != nil || name == "" {
-		return nil, fmt.Errorf("%w: snapshot record of app %q at %d: %q %q", ErrMalformed, l.app, m.Sequence, m.Header.Get(HeaderSeq), name)
+	ref, ok := refFrom(m.Header)
+	if !ok {
+		return nil, fmt.Errorf("%w: snapshot record of app %q at %d: %q %q", ErrMalformed, l.app, m.Sequence, m.Header.Get(HeaderSeq), m.Header.Get(HeaderObject))
 	}
-	return &snapRef{seq: seq, object: name, at: m.Sequence}, nil
+	ref.at = m.Sequence
+	return ref, nil
+}
+
+// refFrom reads the snapshot a record's (or a hint's) headers name.
+func refFrom(h nats.Header) (*snapRef, bool) {
+	seq, err := strconv.ParseUint(h.Get(HeaderSeq), 10, 64)
+	name := h.Get(HeaderObject)
+	if err != nil || name == "" {
+		return nil, false
+	}
+	return &snapRef{seq: seq, object: name}, true
+}
+
+// objectInfo reads an object's info, retrying while transient.
+func (s *Store) objectInfo(ctx context.Context, name string) (*jetstream.ObjectInfo, error) {
+	var info *jetstream.ObjectInfo
+	err := retry(ctx, s.log, "snapshot info", func(ctx context.Context) error {
+		var err error
+		info, err = s.obs.GetInfo(ctx, name)
+		return err
+	}, transient)
+	return info, err
 }
 
 // legacyRef returns the snapshot object named by the app's token, if any.
 func (s *Store) legacyRef(ctx context.Context, l *AppLog) (*snapRef, error) {
-	var info *jetstream.ObjectInfo
-	err := retry(ctx, s.log, "snapshot info", func(ctx context.Context) error {
-		var err error
-		info, err = s.obs.GetInfo(ctx, l.token)
-		return err
-	}, transient)
+	info, err := s.objectInfo(ctx, l.token)
 	switch {
 	case errors.Is(err, jetstream.ErrObjectNotFound):
 		return nil, nil

@@ -94,7 +94,8 @@ func (w *Writer) Append(rec *event.Record) error {
 	r := requestPool.Get().(*request)
 	r.body = appendRecord(r.body[:0], rec)
 	r.n = 1
-	return w.call(r)
+	_, err := w.call(r)
+	return err
 }
 
 // AppendBatch appends recs in one message, all or none; see Writer.
@@ -105,7 +106,8 @@ func (w *Writer) AppendBatch(recs []event.Record) error {
 	r := requestPool.Get().(*request)
 	r.body = EncodeBatch(r.body[:0], recs)
 	r.n = len(recs)
-	return w.call(r)
+	_, err := w.call(r)
+	return err
 }
 
 // Mark appends a claim marker naming who (the writer's own) after the
@@ -119,34 +121,23 @@ func (w *Writer) Mark(who string) (uint64, error) {
 	if r.mark == "" {
 		r.mark = "-"
 	}
-	err := w.enqueue(r)
-	if err != nil {
-		r.mark = ""
-		requestPool.Put(r)
-		return 0, err
-	}
-	<-r.done
-	err, seq := r.err, r.seq
-	r.err, r.mark = nil, ""
-	requestPool.Put(r)
-	if err != nil {
-		return 0, err
-	}
-	return seq, nil
+	return w.call(r)
 }
 
-// call queues r, waits for its answer and recycles it.
-func (w *Writer) call(r *request) error {
+// call queues r, waits for its answer (the sequence of the message that
+// carried it) and recycles it.
+func (w *Writer) call(r *request) (uint64, error) {
 	err := w.enqueue(r)
+	var seq uint64
 	if err == nil {
 		<-r.done
-		err = r.err
+		err, seq = r.err, r.seq
 	}
-	r.err = nil
+	r.err, r.seq, r.mark = nil, 0, ""
 	if cap(r.body) <= 64<<10 {
 		requestPool.Put(r)
 	}
-	return err
+	return seq, err
 }
 
 // enqueue admits r or refuses it at once.
